@@ -1,0 +1,113 @@
+"""Read queries over the warehouse. Each takes a cursor from ``Warehouse.reader()`` and
+returns a pandas DataFrame (or a small plain value); all user input goes through bound
+parameters, never into the SQL text."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import duckdb
+import pandas as pd
+
+Edition = Literal["2008", "2025"]
+
+_LATEST_CHECK = """
+    SELECT camera_id,
+           arg_max(status, checked_at) AS status,
+           max(checked_at) AS last_checked_at
+    FROM camera_checks
+    GROUP BY camera_id
+"""
+
+
+def _province_column(edition: Edition) -> str:
+    if edition not in ("2008", "2025"):
+        raise ValueError(f"unknown boundary edition {edition!r}")
+    return "province_code" if edition == "2008" else "province_code_2025"
+
+
+def camera_map(
+    cur: duckdb.DuckDBPyConnection,
+    *,
+    edition: Edition = "2025",
+    provinces: Sequence[str] | None = None,
+    kinds: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Cameras to draw on the map with their latest health status.
+
+    ``provinces`` are codes of the given boundary edition; None means all, an empty
+    sequence means none. Columns: camera_id, name, kind, site_id, site_name, lon, lat,
+    heading_deg, province (code in the edition), status ('unknown' when never
+    checked), last_checked_at (UTC), location_quality, source.
+    """
+    column = _province_column(edition)
+    where: list[str] = []
+    params: list[object] = []
+    if provinces is not None:
+        where.append(f"c.{column} IN (SELECT unnest(?::VARCHAR[]))")
+        params.append(list(provinces))
+    if kinds is not None:
+        where.append("c.kind IN (SELECT unnest(?::VARCHAR[]))")
+        params.append(list(kinds))
+    sql = f"""
+        SELECT c.camera_id, c.name, c.kind, c.site_id, s.name AS site_name, c.lon, c.lat,
+               c.heading_deg, c.{column} AS province,
+               coalesce(h.status, 'unknown') AS status, h.last_checked_at,
+               c.location_quality, c.source
+        FROM cameras c
+        LEFT JOIN sites s USING (site_id)
+        LEFT JOIN ({_LATEST_CHECK}) h USING (camera_id)
+        {"WHERE " + " AND ".join(where) if where else ""}
+        ORDER BY c.camera_id
+    """
+    return cur.execute(sql, params).df()
+
+
+def camera_detail(cur: duckdb.DuckDBPyConnection, camera_id: str) -> pd.DataFrame:
+    """Every stored field of one camera plus site name and latest status (0 or 1 row)."""
+    sql = f"""
+        SELECT c.*, s.name AS site_name, s.kind AS site_kind,
+               coalesce(h.status, 'unknown') AS status, h.last_checked_at
+        FROM cameras c
+        LEFT JOIN sites s USING (site_id)
+        LEFT JOIN ({_LATEST_CHECK}) h USING (camera_id)
+        WHERE c.camera_id = ?
+    """
+    return cur.execute(sql, [camera_id]).df()
+
+
+def sites(cur: duckdb.DuckDBPyConnection, *, edition: Edition = "2025") -> pd.DataFrame:
+    """All sites with their camera count. Columns: site_id, name, kind, province, lon,
+    lat, location_quality, cameras."""
+    column = _province_column(edition)
+    sql = f"""
+        SELECT s.site_id, s.name, s.kind, s.{column} AS province, s.lon, s.lat,
+               s.location_quality, count(c.camera_id) AS cameras
+        FROM sites s LEFT JOIN cameras c USING (site_id)
+        GROUP BY ALL
+        ORDER BY s.site_id
+    """
+    return cur.execute(sql).df()
+
+
+def cameras_table(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The cameras table as stored (for export)."""
+    return cur.execute("SELECT * FROM cameras ORDER BY camera_id").df()
+
+
+def sites_table(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The sites table as stored (for export)."""
+    return cur.execute("SELECT * FROM sites ORDER BY site_id").df()
+
+
+def site_ids(cur: duckdb.DuckDBPyConnection) -> set[str]:
+    return {row[0] for row in cur.execute("SELECT site_id FROM sites").fetchall()}
+
+
+def table_counts(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Row count of every user table (for status lines and tests)."""
+    names = [r[0] for r in cur.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY table_name"
+    ).fetchall()]
+    return {name: int(cur.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]) for name in names}

@@ -1,0 +1,89 @@
+"""Mắt Thần composition root: settings → logging → warehouse → geodata → demo data →
+scheduler → Dash, all in one process (the embedded deployment).
+
+Run with ``make run`` (or ``.venv/bin/python app.py``). Exits with status 2 and a clear
+message when the configuration is invalid or the warehouse is held by another process.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from types import FrameType
+
+import waitress
+
+from analytics.warehouse import WarehouseError
+from bootstrap import load_geodata, open_warehouse, prepare_demo, warehouse_is_empty
+from dashboard.app_factory import create_app
+from dashboard.services import DashboardServices
+from layers.map_figure import Tiles
+from logsetup import configure_logging
+from pipelines.scheduler import IntervalJob, build_scheduler
+from settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("matthan")
+
+
+def build(settings: Settings):  # type: ignore[no-untyped-def]
+    """Open everything the server needs; returns (dash app, scheduler, warehouse)."""
+    warehouse = open_warehouse(settings)
+    geodata = load_geodata(settings)
+    if settings.demo.prepare_on_start and warehouse_is_empty(warehouse):
+        log.info("warehouse %s has no cameras: loading the embedded demo registry", warehouse.path)
+        prepare_demo(settings, warehouse, geodata)
+    for edition in ("2008", "2025"):
+        geodata.provinces(edition)  # read once at start-up, not on the first click
+    geodata.vietnam_outline()
+    geodata.roads()
+    tiles = Tiles(url=settings.map.tiles_url, attribution=settings.map.tiles_attribution) \
+        if settings.map.tiles_url else None
+    services = DashboardServices(
+        warehouse=warehouse, geodata=geodata, tiles=tiles,
+        default_edition=settings.map.boundary_edition, timezone=settings.timezone,
+    )
+    scheduler = build_scheduler([
+        IntervalJob(job_id="warehouse-checkpoint", func=warehouse.checkpoint,
+                    seconds=settings.scheduler.checkpoint_minutes * 60),
+    ])
+    return create_app(services), scheduler, warehouse
+
+
+def _stop(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def main() -> int:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"Cấu hình không hợp lệ / invalid configuration:\n{exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.logging)
+    try:
+        dash_app, scheduler, warehouse = build(settings)
+    except WarehouseError as exc:
+        log.error("%s", exc)
+        return 2
+    signal.signal(signal.SIGTERM, _stop)
+    if settings.scheduler.enabled:
+        scheduler.start()
+    host, port = settings.server.host, settings.server.port
+    log.info("Mắt Thần dashboard on http://%s:%d/map (Ctrl+C to stop)", host, port)
+    try:
+        waitress.serve(dash_app.server, host=host, port=port, threads=settings.server.threads,
+                       ident="matthan")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        warehouse.checkpoint()
+        warehouse.close()
+        log.info("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""Mắt Thần command line: ``.venv/bin/python cli.py --help``.
+
+Every command loads the settings once (``--config`` or $MATTHAN_CONFIG or config.yaml),
+and reports bad input or a busy warehouse as a clear message with exit status 2 —
+never a traceback. Commands that write need the warehouse file for themselves: while
+``make run`` is serving, stop it first (DuckDB allows one writing process).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+
+from analytics import queries
+from analytics.warehouse import Warehouse, WarehouseError
+from bootstrap import import_registry, load_geodata, open_warehouse, prepare_demo
+from layers.geodata import GeoDataError
+from layers.registry_io import RegistryFileError, write_cameras, write_sites
+from logsetup import configure_logging
+from settings import Settings, SettingsError, load_settings
+from simulator.demo_registry import build_demo_registry, write_demo_registry
+
+app = typer.Typer(help="Mắt Thần — nền tảng vận hành camera giao thông cấp tỉnh.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Kho dữ liệu DuckDB: migration, trạng thái.", no_args_is_help=True)
+cameras_app = typer.Typer(help="Danh mục camera: nhập/xuất CSV, GeoJSON, GeoPackage.", no_args_is_help=True)
+sites_app = typer.Typer(help="Điểm lắp đặt: nhập/xuất CSV, GeoJSON, GeoPackage.", no_args_is_help=True)
+demo_app = typer.Typer(help="Dữ liệu mô phỏng cho trình diễn và kiểm thử.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(cameras_app, name="cameras")
+app.add_typer(sites_app, name="sites")
+app.add_typer(demo_app, name="demo")
+
+T = TypeVar("T")
+_EXPECTED = (SettingsError, WarehouseError, RegistryFileError, GeoDataError)
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(message, err=True)
+    raise typer.Exit(code=2)
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    settings: Settings = ctx.obj
+    return settings
+
+
+@contextmanager
+def _warehouse(ctx: typer.Context) -> Iterator[Warehouse]:
+    try:
+        warehouse = open_warehouse(_settings(ctx))
+    except WarehouseError as exc:
+        _fail(str(exc))
+    try:
+        yield warehouse
+    finally:
+        warehouse.close()
+
+
+def _guard(action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except _EXPECTED as exc:
+        _fail(str(exc))
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="Tệp cấu hình YAML (mặc định config.yaml).")] = None,
+) -> None:
+    try:
+        settings = load_settings(config)
+    except SettingsError as exc:
+        _fail(str(exc))
+    configure_logging(settings.logging)
+    ctx.obj = settings
+
+
+@app.command("config")
+def show_config(ctx: typer.Context) -> None:
+    """Kiểm tra và in cấu hình đang dùng (sau khi áp biến môi trường)."""
+    typer.echo(_settings(ctx).model_dump_json(indent=2))
+
+
+@db_app.command("migrate")
+def db_migrate(
+    ctx: typer.Context,
+    to: Annotated[int | None, typer.Option(help="Chỉ nâng tới phiên bản này.")] = None,
+) -> None:
+    """Áp các migration còn thiếu (không bao giờ áp lại)."""
+    try:
+        warehouse = Warehouse.open(_settings(ctx).storage.warehouse_path, migrate=False)
+    except WarehouseError as exc:
+        _fail(str(exc))
+    try:
+        applied = _guard(lambda: warehouse.migrate(target=to))
+        version = warehouse.schema_version()
+    finally:
+        warehouse.close()
+    names = ", ".join(f"{m.version:04d}_{m.name}" for m in applied) or "không có (đã mới nhất)"
+    typer.echo(f"Đã áp: {names}. Phiên bản lược đồ: {version}.")
+
+
+@db_app.command("status")
+def db_status(ctx: typer.Context) -> None:
+    """Phiên bản lược đồ và số dòng từng bảng."""
+    with _warehouse(ctx) as warehouse, warehouse.reader() as cur:
+        typer.echo(f"{warehouse.path}: schema version {warehouse.schema_version()}")
+        for name, count in queries.table_counts(cur).items():
+            typer.echo(f"  {name:<16} {count:>10}")
+
+
+@cameras_app.command("import")
+def cameras_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Tệp .csv, .geojson hoặc .gpkg")],
+    sites: Annotated[Path | None, typer.Option(help="Tệp điểm lắp đặt nhập cùng (nếu camera dùng điểm mới).")] = None,
+) -> None:
+    """Nhập camera: tệp có dòng lỗi bị từ chối toàn bộ, không ghi gì; tệp hợp lệ được upsert."""
+    geodata = load_geodata(_settings(ctx))
+    with _warehouse(ctx) as warehouse:
+        result = _guard(lambda: import_registry(warehouse, geodata, sites_file=sites, cameras_file=file))
+    typer.echo(f"Đã nhập {result.cameras} camera và {result.sites} điểm lắp đặt.")
+
+
+@cameras_app.command("export")
+def cameras_export(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Tệp đích .csv, .geojson hoặc .gpkg")],
+) -> None:
+    """Xuất toàn bộ danh mục camera."""
+    with _warehouse(ctx) as warehouse, warehouse.reader() as cur:
+        frame = queries.cameras_table(cur)
+    _guard(lambda: _write_or_fail(write_cameras, frame, file))
+    typer.echo(f"Đã xuất {len(frame)} camera vào {file}.")
+
+
+@sites_app.command("import")
+def sites_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Tệp .csv, .geojson hoặc .gpkg")],
+) -> None:
+    """Nhập điểm lắp đặt (toàn bộ hoặc không gì cả)."""
+    geodata = load_geodata(_settings(ctx))
+    with _warehouse(ctx) as warehouse:
+        result = _guard(lambda: import_registry(warehouse, geodata, sites_file=file, cameras_file=None))
+    typer.echo(f"Đã nhập {result.sites} điểm lắp đặt.")
+
+
+@sites_app.command("export")
+def sites_export(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Tệp đích .csv, .geojson hoặc .gpkg")],
+) -> None:
+    """Xuất toàn bộ điểm lắp đặt."""
+    with _warehouse(ctx) as warehouse, warehouse.reader() as cur:
+        frame = queries.sites_table(cur)
+    _guard(lambda: _write_or_fail(write_sites, frame, file))
+    typer.echo(f"Đã xuất {len(frame)} điểm lắp đặt vào {file}.")
+
+
+def _write_or_fail(writer: Callable[[Any, Path], Path], frame: Any, file: Path) -> Path:
+    try:
+        return writer(frame, file)
+    except ValueError as exc:
+        _fail(str(exc))
+
+
+@demo_app.command("prepare")
+def demo_prepare(ctx: typer.Context) -> None:
+    """Nạp dữ liệu mô phỏng (danh mục camera mô phỏng). Chạy lại không thêm bản ghi trùng."""
+    settings = _settings(ctx)
+    geodata = load_geodata(settings)
+    with _warehouse(ctx) as warehouse:
+        result = _guard(lambda: prepare_demo(settings, warehouse, geodata))
+    typer.echo(f"Dữ liệu mô phỏng sẵn sàng: {result.sites} điểm, {result.cameras} camera.")
+
+
+@demo_app.command("registry")
+def demo_registry(
+    ctx: typer.Context,
+    out: Annotated[Path | None, typer.Option(help="Thư mục ghi sites.csv và cameras.csv.")] = None,
+    seed: Annotated[int, typer.Option(help="Hạt giống ngẫu nhiên (cố định = tái lập được).")] = 2024,
+) -> None:
+    """Sinh lại danh mục camera mô phỏng (481 camera Kiên Giang + Thái Bình) từ dữ liệu địa lý."""
+    settings = _settings(ctx)
+    registry = build_demo_registry(settings.data.geo_dir, seed=seed)
+    sites_path, cameras_path = write_demo_registry(registry, out or settings.data.registry_dir)
+    typer.echo(f"{len(registry.sites)} điểm → {sites_path}; {len(registry.cameras)} camera → {cameras_path}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,98 @@
+"""UI text in Vietnamese (default) and English.
+
+Contract: ``t(key, lang)`` returns the text of ``key`` in ``lang`` ("vi" or "en"); an
+unknown language falls back to Vietnamese, an unknown key raises ``KeyError`` so a
+missing translation is caught by the tests rather than shown as a raw key.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Literal
+
+Lang = Literal["vi", "en"]
+DEFAULT_LANG: Lang = "vi"
+LANGS: tuple[Lang, ...] = ("vi", "en")
+
+_CATALOG: MappingProxyType[str, tuple[str, str]] = MappingProxyType({
+    # key: (vi, en)
+    "app.title": ("Mắt Thần – Trung tâm giám sát giao thông", "Mắt Thần – Traffic monitoring centre"),
+    "app.brand": ("Mắt Thần", "Mắt Thần"),
+    "app.lang": ("Ngôn ngữ", "Language"),
+    "app.clock": ("Giờ Việt Nam", "Vietnam time"),
+    "app.demo_badge": ("Dữ liệu mô phỏng", "Simulated data"),
+    "nav.map": ("Bản đồ", "Map"),
+    "map.heading": ("Bản đồ camera toàn tỉnh", "Province camera map"),
+    "map.filters": ("Bộ lọc", "Filters"),
+    "map.province": ("Tỉnh", "Province"),
+    "map.province_all": ("Tất cả", "All"),
+    "map.kind": ("Loại camera", "Camera kind"),
+    "map.color_by": ("Tô màu theo", "Colour by"),
+    "map.color_kind": ("Loại", "Kind"),
+    "map.color_status": ("Trạng thái", "Status"),
+    "map.edition": ("Ranh giới tỉnh", "Province boundaries"),
+    "map.edition_2008": ("Trước 1/7/2025 (63 tỉnh)", "Before 1/7/2025 (63 provinces)"),
+    "map.edition_2025": ("Từ 1/7/2025 (34 tỉnh, suy diễn)", "From 1/7/2025 (34 provinces, derived)"),
+    "map.derived_note": (
+        "Ranh giới 2025 được suy ra bằng cách gộp ranh giới cũ, không phải ranh giới chính thức.",
+        "2025 outlines are derived by merging the old ones; not an official boundary.",
+    ),
+    "map.shown": ("Đang hiển thị {n} camera", "Showing {n} cameras"),
+    "map.panel_empty": ("Bấm vào một camera trên bản đồ để xem chi tiết.",
+                        "Click a camera on the map to see its details."),
+    "map.panel_missing": ("Không tìm thấy camera {id}.", "Camera {id} not found."),
+    "map.roads": ("Quốc lộ", "National roads"),
+    "map.sites": ("Điểm lắp đặt", "Sites"),
+    "map.attribution": (
+        "Ranh giới: geoBoundaries (geoboundaries.org) · Đường: CTU-SematX/LegoCity (CC BY-SA 4.0)",
+        "Boundaries: geoBoundaries (geoboundaries.org) · Roads: CTU-SematX/LegoCity (CC BY-SA 4.0)",
+    ),
+    "kind.violation": ("Camera phạt nguội", "Violation camera"),
+    "kind.security": ("Camera an ninh", "Security camera"),
+    "kind.anpr": ("Camera nhận dạng biển số", "ANPR camera"),
+    "status.online": ("Hoạt động", "Online"),
+    "status.offline": ("Mất kết nối", "Offline"),
+    "status.frozen": ("Hình đứng", "Frozen image"),
+    "status.black": ("Hình đen", "Black image"),
+    "status.blurred": ("Mờ nét", "Blurred"),
+    "status.dark": ("Quá tối", "Too dark"),
+    "status.occluded": ("Bị che khuất", "Occluded"),
+    "status.view_shifted": ("Lệch góc quay", "View shifted"),
+    "status.unknown": ("Chưa kiểm tra", "Not checked yet"),
+    "quality.surveyed": ("Đã khảo sát", "Surveyed"),
+    "quality.approximate": ("Ước lượng", "Approximate"),
+    "field.camera_id": ("Mã camera", "Camera id"),
+    "field.name": ("Tên", "Name"),
+    "field.kind": ("Loại", "Kind"),
+    "field.site": ("Điểm lắp đặt", "Site"),
+    "field.status": ("Trạng thái", "Status"),
+    "field.last_check": ("Kiểm tra gần nhất", "Last check"),
+    "field.never": ("chưa có", "never"),
+    "field.coords": ("Tọa độ (kinh độ, vĩ độ)", "Coordinates (lon, lat)"),
+    "field.location_quality": ("Độ tin cậy vị trí", "Location quality"),
+    "field.heading": ("Hướng quay", "Heading"),
+    "field.province": ("Tỉnh (mã cũ / mã 2025)", "Province (old / 2025 code)"),
+    "field.contractor": ("Nhà thầu", "Contractor"),
+    "field.installed_on": ("Ngày lắp đặt", "Installed on"),
+    "field.stream_url": ("Luồng video", "Video stream"),
+    "field.snapshot_url": ("Ảnh chụp", "Snapshot"),
+    "field.source": ("Nguồn dữ liệu", "Data source"),
+    "source.registry": ("Danh mục chính thức", "Official registry"),
+    "source.demo": ("Dữ liệu mô phỏng", "Simulated data"),
+    "source.pipeline": ("Hệ thống xử lý", "Processing pipeline"),
+})
+
+
+def t(key: str, lang: str | None = DEFAULT_LANG, **fmt: object) -> str:
+    """Translate ``key``; ``fmt`` fills ``{name}`` placeholders."""
+    vi, en = _CATALOG[key]
+    text = en if lang == "en" else vi
+    return text.format(**fmt) if fmt else text
+
+
+def keys() -> tuple[str, ...]:
+    return tuple(_CATALOG)
+
+
+def normalise(lang: str | None) -> Lang:
+    return "en" if lang == "en" else "vi"

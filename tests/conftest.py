@@ -1,0 +1,61 @@
+"""Shared fixtures: project paths, geodata, temp warehouses and settings, Chromium options."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from analytics.warehouse import Warehouse
+from bootstrap import import_registry
+from layers.geodata import GeoData
+from analytics.records import DataSource
+
+ROOT = Path(__file__).resolve().parent.parent
+GEO_DIR = ROOT / "data" / "geo"
+REGISTRY_DIR = ROOT / "data" / "registry"
+
+
+def pytest_setup_options():  # dash.testing hook: options for the Chromium it starts
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in ("--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--disable-quic", "--window-size=1400,900"):
+        options.add_argument(arg)
+    return [options]
+
+
+@pytest.fixture(scope="session")
+def geodata() -> GeoData:
+    return GeoData(GEO_DIR)
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Iterator[Warehouse]:
+    wh = Warehouse.open(tmp_path / "runtime" / "warehouse.duckdb")
+    yield wh
+    wh.close()
+
+
+@pytest.fixture
+def demo_warehouse(warehouse: Warehouse, geodata: GeoData) -> Warehouse:
+    """A warehouse holding the shipped demo registry (111 sites, 481 cameras)."""
+    import_registry(warehouse, geodata, sites_file=REGISTRY_DIR / "sites.csv",
+                    cameras_file=REGISTRY_DIR / "cameras.csv", source=DataSource.DEMO)
+    return warehouse
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    """A config.yaml whose runtime dir lives in the test's temp folder."""
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        f"storage:\n  runtime_dir: {tmp_path / 'runtime'}\n"
+        "scheduler:\n  enabled: false\n"
+        "logging:\n  level: WARNING\n",
+        encoding="utf-8",
+    )
+    return path
