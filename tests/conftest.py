@@ -25,7 +25,7 @@ def pytest_setup_options():  # dash.testing hook: options for the Chromium it st
     for arg in ("--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--no-first-run", "--disable-quic", "--window-size=1400,900"):
         options.add_argument(arg)
-    return [options]
+    return options
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,8 @@ from typing import Any
 
 import dash
 import pandas as pd
-from dash import Dash, Input, Output, State, dcc, html, no_update
+from dash import Dash, Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
 
 from analytics import queries
 from dashboard.i18n import normalise, t
@@ -140,7 +141,7 @@ def register(app: Dash, services: DashboardServices) -> None:
     def figure(edition: str, province: str | None, kinds: list[str] | None, color_by: str,
                _: int | None, lang: str) -> tuple[Any, str, bool]:
         if edition not in ("2008", "2025") or color_by not in ("kind", "status"):
-            raise dash.exceptions.PreventUpdate
+            raise PreventUpdate
         chosen = None if province in (None, "all") else [str(province)]
         wanted = [k for k in (kinds or []) if k in KINDS]
         with services.warehouse.reader() as cur:
@@ -170,7 +171,7 @@ def register(app: Dash, services: DashboardServices) -> None:
         points = (click or {}).get("points") or []
         custom = points[0].get("customdata") if points else None
         if not custom:
-            return no_update
+            raise PreventUpdate
         camera_id = str(custom[0])
         with services.warehouse.reader() as cur:
             detail = queries.camera_detail(cur, camera_id)

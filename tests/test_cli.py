@@ -1,0 +1,117 @@
+"""The CLI end to end, in-process with typer's runner, against a temp warehouse."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from tests.conftest import REGISTRY_DIR
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def run(config_file: Path):  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+
+    def invoke(*args: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(app, ["--config", str(config_file), *args])
+
+    return invoke
+
+
+def test_help_lists_the_commands() -> None:
+    result = CliRunner().invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("db", "cameras", "sites", "demo", "config"):
+        assert command in result.output
+
+
+def test_migrate_then_status(run) -> None:  # type: ignore[no-untyped-def]
+    first = run("db", "migrate", "--to", "1")
+    assert first.exit_code == 0 and "0001_registry" in first.output and "Phiên bản lược đồ: 1" in first.output
+    second = run("db", "migrate")
+    assert second.exit_code == 0 and "0002_operations" in second.output and "0001" not in second.output
+    again = run("db", "migrate")
+    assert "đã mới nhất" in again.output
+    status = run("db", "status")
+    assert status.exit_code == 0 and "schema version 3" in status.output
+
+
+def test_demo_prepare_is_idempotent(run) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(2):
+        result = run("demo", "prepare")
+        assert result.exit_code == 0, result.output
+        assert "111 điểm, 481 camera" in result.output
+    status = run("db", "status")
+    assert "cameras" in status.output and " 481" in status.output
+
+
+def test_bad_camera_file_is_rejected_with_reasons(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert run("demo", "prepare").exit_code == 0
+    with (REGISTRY_DIR / "cameras.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))[:3]
+    rows[1]["lat"] = "200"
+    bad = tmp_path / "bad.csv"
+    with bad.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    result = run("cameras", "import", str(bad))
+    assert result.exit_code == 2
+    assert "line 3, lat: 200.0 is outside [-90.0, 90.0]" in result.output
+    assert "nothing was written" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".geojson", ".gpkg"])
+def test_export_then_import(run, tmp_path: Path, suffix: str) -> None:  # type: ignore[no-untyped-def]
+    assert run("demo", "prepare").exit_code == 0
+    cams, sites = tmp_path / f"cams{suffix}", tmp_path / f"sites{suffix}"
+    assert run("cameras", "export", str(cams)).exit_code == 0
+    assert run("sites", "export", str(sites)).exit_code == 0
+    assert cams.exists() and sites.exists()
+    result = run("cameras", "import", str(cams), "--sites", str(sites))
+    assert result.exit_code == 0, result.output
+    assert "481 camera và 111 điểm" in result.output
+
+
+def test_bad_config_is_reported_without_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "config.yaml"
+    bad.write_text("server:\n  port: 99999\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["--config", str(bad), "db", "status"])
+    assert result.exit_code == 2
+    assert "server.port" in result.output and "Traceback" not in result.output
+
+
+def test_locked_warehouse_gives_a_clear_message(config_file: Path, tmp_path: Path) -> None:
+    path = tmp_path / "runtime" / "warehouse.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys
+            sys.path.insert(0, {str(ROOT)!r})
+            from analytics.warehouse import Warehouse
+            w = Warehouse.open({str(path)!r})
+            print("ready", flush=True)
+            sys.stdin.readline()
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "cli.py"), "--config", str(config_file), "demo", "prepare"],
+            capture_output=True, text=True, timeout=120, cwd=ROOT,
+        )
+    finally:
+        holder.communicate("\n", timeout=30)
+    assert result.returncode == 2
+    assert str(path) in result.stderr and "tiến trình khác" in result.stderr
+    assert "Traceback" not in result.stderr
