@@ -84,6 +84,16 @@ def _view(bounds: tuple[float, float, float, float]) -> tuple[float, float, floa
     return minx - padx, miny - pady, maxx + padx, maxy + pady
 
 
+def _fit_zoom(x0: float, y0: float, x1: float, y1: float, canvas_px: float = 700.0) -> float:
+    """Web-Mercator zoom at which the box spans about ``canvas_px`` (MapLibre: 512 px tiles)."""
+
+    def merc_y(lat: float) -> float:
+        return math.degrees(math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)))
+
+    span = max(x1 - x0, merc_y(y1) - merc_y(y0), 1e-4)
+    return max(1.0, min(17.0, math.log2(canvas_px * 360.0 / (512.0 * span))))
+
+
 def _hover(df: pd.DataFrame, text: MapText) -> tuple[list[list[str]], str]:
     custom = [
         [row.camera_id, row.name, text.kind_labels.get(row.kind, row.kind),
@@ -177,11 +187,10 @@ def camera_map_figure(
         uirevision=f"{x0:.3f},{y0:.3f},{x1:.3f},{y1:.3f}",
     )
     if on_tiles:
-        span = max(x1 - x0, y1 - y0, 1e-3)
         fig.update_layout(map={
             "style": "white-bg",
             "center": {"lon": (x0 + x1) / 2, "lat": (y0 + y1) / 2},
-            "zoom": max(1.0, min(16.0, math.log2(360.0 / span) - 0.5)),
+            "zoom": _fit_zoom(x0, y0, x1, y1),
             "layers": [{"sourcetype": "raster", "source": [tiles.url], "below": "traces",
                         "sourceattribution": tiles.attribution}],
         })

@@ -23,7 +23,8 @@ def pytest_setup_options():  # dash.testing hook: options for the Chromium it st
     options = Options()
     options.binary_location = "/usr/bin/chromium"
     for arg in ("--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--no-first-run", "--disable-quic", "--window-size=1400,900"):
+                "--no-first-run", "--disable-quic", "--window-size=1400,900",
+                "--enable-unsafe-swiftshader"):  # software WebGL for the MapLibre (tiles) view
         options.add_argument(arg)
     return options
 

@@ -54,7 +54,8 @@ def layout(services: DashboardServices, lang: str = "vi", **_: Any) -> html.Div:
             ),
             html.P(t("map.derived_note", lang), id="map-derived-note", className="note"),
             html.Label(className="ctl-label", children=t("map.province", lang), htmlFor="map-province"),
-            dcc.Dropdown(id="map-province", clearable=False, searchable=False, value="all"),
+            dcc.Dropdown(id="map-province", clearable=False, searchable=False, value="all",
+                         options=_province_options(services, services.default_edition, lang)),
             html.Label(className="ctl-label", children=t("map.kind", lang), htmlFor="map-kinds"),
             dcc.Checklist(
                 id="map-kinds",
@@ -72,13 +73,19 @@ def layout(services: DashboardServices, lang: str = "vi", **_: Any) -> html.Div:
             html.P(t("map.attribution", lang), className="attribution"),
         ]),
         html.Section(className="map-canvas", children=[
-            dcc.Graph(id="map-graph", className="map-graph", style={"height": "100%"},
+            dcc.Graph(id="map-graph", className="map-graph", style={"height": "100%"}, responsive=True,
                       config={"displaylogo": False, "scrollZoom": True,
                               "modeBarButtonsToRemove": ["select2d", "lasso2d"]}),
         ]),
         html.Aside(id="map-camera-panel", className="camera-panel",
                    children=html.P(t("map.panel_empty", lang), className="muted")),
     ])
+
+
+def _province_options(services: DashboardServices, edition: str, lang: str) -> list[dict[str, str]]:
+    frame = services.geodata.provinces(edition)  # type: ignore[arg-type]
+    options = [{"label": t("map.province_all", lang), "value": "all"}]
+    return options + [{"label": name, "value": code} for code, name in zip(frame["code"], frame["name"], strict=True)]
 
 
 def _detail_rows(row: pd.Series, lang: str, tz: str) -> list[html.Tr]:
@@ -121,9 +128,9 @@ def register(app: Dash, services: DashboardServices) -> None:
         State("map-lang", "data"),
     )
     def province_options(edition: str, current: str | None, lang: str) -> tuple[list[dict[str, str]], str, bool]:
-        frame = services.geodata.provinces(edition)
-        options = [{"label": t("map.province_all", lang), "value": "all"}]
-        options += [{"label": name, "value": code} for code, name in zip(frame["code"], frame["name"], strict=True)]
+        if edition not in ("2008", "2025"):
+            raise PreventUpdate
+        options = _province_options(services, edition, lang)
         valid = {o["value"] for o in options}
         return options, current if current in valid else "all", edition != "2025"
 
