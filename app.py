@@ -14,8 +14,17 @@ from types import FrameType
 
 import waitress
 
+from analytics.accounts import count_users
 from analytics.warehouse import WarehouseError
-from bootstrap import load_geodata, open_warehouse, prepare_demo, warehouse_is_empty
+from bootstrap import (
+    build_accounts,
+    load_geodata,
+    load_secret_key,
+    open_warehouse,
+    prepare_demo,
+    secret_key_path,
+    warehouse_is_empty,
+)
 from dashboard.app_factory import create_app
 from dashboard.services import DashboardServices
 from layers.map_figure import Tiles
@@ -39,8 +48,13 @@ def build(settings: Settings):  # type: ignore[no-untyped-def]
     geodata.roads()
     tiles = Tiles(url=settings.map.tiles_url, attribution=settings.map.tiles_attribution) \
         if settings.map.tiles_url else None
+    accounts = build_accounts(settings, warehouse)
+    if count_users(warehouse) == 0:
+        log.warning("no accounts yet: create the first administrator with "
+                    "'.venv/bin/python cli.py users create-admin USERNAME'")
     services = DashboardServices(
-        warehouse=warehouse, geodata=geodata, tiles=tiles,
+        warehouse=warehouse, accounts=accounts, secret_key=load_secret_key(secret_key_path(settings)),
+        cookie_secure=settings.security.cookie_secure, geodata=geodata, tiles=tiles,
         default_edition=settings.map.boundary_edition, timezone=settings.timezone,
     )
     scheduler = build_scheduler([

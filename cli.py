@@ -8,6 +8,7 @@ never a traceback. Commands that write need the warehouse file for themselves: w
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,12 +18,17 @@ import typer
 
 from analytics import queries
 from analytics.warehouse import Warehouse, WarehouseError
-from bootstrap import import_registry, load_geodata, open_warehouse, prepare_demo
+from analytics import accounts as account_store
+from analytics import audit
+from analytics.accounts import ScopeEntry
+from bootstrap import build_accounts, import_registry, load_geodata, open_warehouse, prepare_demo
+from dashboard.auth.accounts import AccountError
+from dashboard.auth.permissions import Role, matrix_markdown
 from layers.geodata import GeoDataError
 from layers.registry_io import RegistryFileError, write_cameras, write_sites
 from logsetup import configure_logging
 from settings import Settings, SettingsError, load_settings
-from simulator.demo_registry import build_demo_registry, write_demo_registry
+from simulator.demo_registry import build_demo_registry, write_demo_registry, write_demo_scopes
 
 app = typer.Typer(help="Mắt Thần — nền tảng vận hành camera giao thông cấp tỉnh.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -30,13 +36,19 @@ db_app = typer.Typer(help="Kho dữ liệu DuckDB: migration, trạng thái.", n
 cameras_app = typer.Typer(help="Danh mục camera: nhập/xuất CSV, GeoJSON, GeoPackage.", no_args_is_help=True)
 sites_app = typer.Typer(help="Điểm lắp đặt: nhập/xuất CSV, GeoJSON, GeoPackage.", no_args_is_help=True)
 demo_app = typer.Typer(help="Dữ liệu mô phỏng cho trình diễn và kiểm thử.", no_args_is_help=True)
+users_app = typer.Typer(help="Tài khoản, vai trò và phạm vi (tỉnh → khu vực → nhóm camera).", no_args_is_help=True)
+audit_app = typer.Typer(help="Nhật ký kiểm toán có chuỗi băm: kiểm tra, xuất.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(cameras_app, name="cameras")
 app.add_typer(sites_app, name="sites")
 app.add_typer(demo_app, name="demo")
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
 
 T = TypeVar("T")
-_EXPECTED = (SettingsError, WarehouseError, RegistryFileError, GeoDataError)
+_EXPECTED = (SettingsError, WarehouseError, RegistryFileError, GeoDataError, AccountError)
+ScopeOption = Annotated[list[str], typer.Option(
+    "--scope", help="Phạm vi, lặp lại được: all, province:91, area:KG-RG, group:KG-RG-VP")]
 
 
 def _fail(message: str) -> NoReturn:
@@ -191,7 +203,163 @@ def demo_registry(
     settings = _settings(ctx)
     registry = build_demo_registry(settings.data.geo_dir, seed=seed)
     sites_path, cameras_path = write_demo_registry(registry, out or settings.data.registry_dir)
-    typer.echo(f"{len(registry.sites)} điểm → {sites_path}; {len(registry.cameras)} camera → {cameras_path}")
+    scope_paths = write_demo_scopes(registry, out or settings.data.registry_dir)
+    typer.echo(f"{len(registry.sites)} điểm → {sites_path}; {len(registry.cameras)} camera → {cameras_path}; "
+               f"khu vực và nhóm → {', '.join(p.name for p in scope_paths)}")
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(typer.prompt("Mật khẩu", hide_input=True, confirmation_prompt=True))
+
+
+def _scopes(values: list[str]) -> list[ScopeEntry]:
+    entries = []
+    for value in values:
+        kind, _, ident = value.partition(":")
+        if kind == "all":
+            entries.append(ScopeEntry(kind="all", scope_id="*"))
+        elif kind in ("province", "area", "group") and ident:
+            entries.append(ScopeEntry(kind=kind, scope_id=ident))
+        else:
+            _fail(f"--scope {value!r}: use all, province:CODE, area:ID or group:ID")
+    return entries
+
+
+@users_app.command("create-admin")
+def users_create_admin(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Tên đăng nhập")],
+    full_name: Annotated[str, typer.Option(help="Họ tên")] = "Quản trị hệ thống",
+    password_stdin: Annotated[bool, typer.Option(help="Đọc mật khẩu từ stdin thay vì hỏi")] = False,
+) -> None:
+    """Tạo tài khoản quản trị (toàn quyền phạm vi). Không có mật khẩu mặc định."""
+    password = _password(password_stdin)
+    with _warehouse(ctx) as warehouse:
+        service = build_accounts(_settings(ctx), warehouse)
+        _guard(lambda: service.create_user(username=username, full_name=full_name, role=Role.ADMIN,
+                                           password=password, scopes=[ScopeEntry(kind="all", scope_id="*")],
+                                           actor="cli"))
+    typer.echo(f"Đã tạo quản trị viên {username}.")
+
+
+@users_app.command("add")
+def users_add(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Tên đăng nhập")],
+    role: Annotated[Role, typer.Option(help="Vai trò")],
+    scope: ScopeOption,
+    full_name: Annotated[str, typer.Option(help="Họ tên")] = "",
+    password_stdin: Annotated[bool, typer.Option(help="Đọc mật khẩu từ stdin thay vì hỏi")] = False,
+) -> None:
+    """Thêm tài khoản với vai trò và phạm vi."""
+    scopes = _scopes(scope)
+    password = _password(password_stdin)
+    with _warehouse(ctx) as warehouse:
+        service = build_accounts(_settings(ctx), warehouse)
+        _guard(lambda: service.create_user(username=username, full_name=full_name, role=role, password=password,
+                                           scopes=scopes, actor="cli"))
+    typer.echo(f"Đã tạo tài khoản {username} ({role.value}).")
+
+
+@users_app.command("set-role")
+def users_set_role(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument()],
+    role: Annotated[Role, typer.Option(help="Vai trò")],
+    scope: ScopeOption,
+) -> None:
+    """Đổi vai trò và phạm vi của tài khoản."""
+    scopes = _scopes(scope)
+    with _warehouse(ctx) as warehouse:
+        service = build_accounts(_settings(ctx), warehouse)
+        _guard(lambda: service.set_role_and_scopes(username, role, scopes, actor="cli"))
+    typer.echo(f"Đã cập nhật {username}.")
+
+
+@users_app.command("disable")
+def users_disable(ctx: typer.Context, username: Annotated[str, typer.Argument()]) -> None:
+    """Khóa tài khoản (đăng xuất mọi phiên)."""
+    with _warehouse(ctx) as warehouse:
+        _guard(lambda: build_accounts(_settings(ctx), warehouse).set_active(username, False, actor="cli"))
+    typer.echo(f"Đã khóa {username}.")
+
+
+@users_app.command("enable")
+def users_enable(ctx: typer.Context, username: Annotated[str, typer.Argument()]) -> None:
+    """Mở khóa tài khoản."""
+    with _warehouse(ctx) as warehouse:
+        _guard(lambda: build_accounts(_settings(ctx), warehouse).set_active(username, True, actor="cli"))
+    typer.echo(f"Đã mở khóa {username}.")
+
+
+@users_app.command("reset-password")
+def users_reset_password(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument()],
+    password_stdin: Annotated[bool, typer.Option(help="Đọc mật khẩu từ stdin thay vì hỏi")] = False,
+) -> None:
+    """Đặt lại mật khẩu (đăng xuất mọi phiên của tài khoản)."""
+    password = _password(password_stdin)
+    with _warehouse(ctx) as warehouse:
+        _guard(lambda: build_accounts(_settings(ctx), warehouse).reset_password(username, password, actor="cli"))
+    typer.echo(f"Đã đặt lại mật khẩu của {username}.")
+
+
+@users_app.command("list")
+def users_list(ctx: typer.Context) -> None:
+    """Liệt kê tài khoản, vai trò và phạm vi."""
+    with _warehouse(ctx) as warehouse:
+        for user in account_store.list_users(warehouse):
+            scopes = ", ".join(f"{s.kind}:{s.scope_id}" for s in account_store.user_scopes(warehouse, user.username))
+            state = "" if user.active else " [đã khóa]"
+            typer.echo(f"{user.username:<20} {user.role:<20} {scopes}{state}")
+
+
+@users_app.command("matrix")
+def users_matrix(
+    write: Annotated[Path | None, typer.Option(help="Ghi ra tệp Markdown (docs/permissions.md)")] = None,
+) -> None:
+    """In ma trận phân quyền (sinh từ mã nguồn)."""
+    table = matrix_markdown()
+    if write:
+        write.write_text(PERMISSIONS_DOC_HEAD + table + "\n", encoding="utf-8")
+        typer.echo(f"Đã ghi {write}")
+    else:
+        typer.echo(table)
+
+
+PERMISSIONS_DOC_HEAD = """# Ma trận phân quyền / permission matrix
+
+Generated from `dashboard/auth/permissions.py` by `cli.py users matrix --write docs/permissions.md`;
+`tests/dashboard/test_security_matrix.py` checks that this file, the code and the server agree.
+Every user also has a **scope** (all, a 2025 province, an area, or a camera group): whatever a
+permission grants is limited to the cameras of that scope, on every page, callback, route and export.
+
+"""
+
+
+@audit_app.command("verify")
+def audit_verify(ctx: typer.Context) -> None:
+    """Kiểm tra chuỗi băm của nhật ký kiểm toán; mã thoát 1 khi phát hiện sửa đổi."""
+    with _warehouse(ctx) as warehouse, warehouse.reader() as cur:
+        result = audit.verify(cur)
+    if result.ok:
+        typer.echo(f"Nhật ký nguyên vẹn: {result.entries} bản ghi.")
+        return
+    typer.echo(f"PHÁT HIỆN SỬA ĐỔI tại bản ghi {result.first_bad_seq}: {result.reason}", err=True)
+    raise typer.Exit(code=1)
+
+
+@audit_app.command("export")
+def audit_export(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="Tệp CSV đích")]) -> None:
+    """Xuất toàn bộ nhật ký kiểm toán ra CSV (kèm hash để kiểm tra độc lập)."""
+    with _warehouse(ctx) as warehouse, warehouse.reader() as cur:
+        frame = cur.execute("SELECT * FROM audit_log ORDER BY seq").df()
+        audit.append(warehouse, audit.AuditEvent(actor="cli", action="audit_exported", target=str(file)))
+    frame.to_csv(file, index=False)
+    typer.echo(f"Đã xuất {len(frame)} bản ghi vào {file}.")
 
 
 if __name__ == "__main__":

@@ -88,6 +88,18 @@ class SchedulerSettings(_Section):
     checkpoint_minutes: int = Field(10, ge=1, le=1440, title="Chu kỳ ghi WAL vào tệp DuckDB (phút)")
 
 
+class SecuritySettings(_Section):
+    secret_key_file: Path | None = Field(
+        None, title="Tệp khóa ký cookie phiên (mặc định runtime_dir/secret_key; tạo ngẫu nhiên, quyền 600)",
+    )
+    cookie_secure: bool = Field(False, title="Chỉ gửi cookie qua HTTPS (bật khi chạy sau HTTPS)")
+    session_idle_minutes: int = Field(30, ge=1, le=24 * 60, title="Tự đăng xuất sau bấy nhiêu phút không hoạt động")
+    max_failed_logins: int = Field(5, ge=1, le=100, title="Số lần đăng nhập sai trước khi tạm khóa tài khoản")
+    lockout_minutes: int = Field(15, ge=1, le=24 * 60, title="Thời gian tạm khóa (phút)")
+    max_failed_per_ip: int = Field(30, ge=1, le=10_000, title="Số lần sai tối đa từ một địa chỉ IP trong thời gian khóa")
+    password_min_length: int = Field(10, ge=8, le=128, title="Độ dài tối thiểu của mật khẩu")
+
+
 class DemoSettings(_Section):
     prepare_on_start: bool = Field(
         True, title="Khi kho dữ liệu chưa có camera, nạp danh mục mô phỏng lúc khởi động"
@@ -114,6 +126,7 @@ class Settings(BaseSettings):
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     demo: DemoSettings = Field(default_factory=DemoSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
 
     @classmethod
     def settings_customise_sources(
@@ -136,6 +149,9 @@ class Settings(BaseSettings):
         return self.model_copy(
             update={
                 "storage": self.storage.model_copy(update={"runtime_dir": anchor(self.storage.runtime_dir)}),
+                "security": self.security.model_copy(update={
+                    "secret_key_file": anchor(self.security.secret_key_file)
+                    if self.security.secret_key_file else None}),
                 "data": self.data.model_copy(
                     update={
                         "geo_dir": anchor(self.data.geo_dir),

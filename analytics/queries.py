@@ -33,11 +33,13 @@ def camera_map(
     edition: Edition = "2025",
     provinces: Sequence[str] | None = None,
     kinds: Sequence[str] | None = None,
+    allowed: frozenset[str] | None,
 ) -> pd.DataFrame:
     """Cameras to draw on the map with their latest health status.
 
-    ``provinces`` are codes of the given boundary edition; None means all, an empty
-    sequence means none. Columns: camera_id, name, kind, site_id, site_name, lon, lat,
+    ``allowed`` is the caller's scope (camera ids; None = every camera) and is required so
+    no caller can forget it. ``provinces`` are codes of the given boundary edition; None
+    means all, an empty sequence means none. Columns: camera_id, name, kind, site_id, site_name, lon, lat,
     heading_deg, province (code in the edition), status ('unknown' when never
     checked), last_checked_at (UTC), location_quality, source.
     """
@@ -50,6 +52,9 @@ def camera_map(
     if kinds is not None:
         where.append("c.kind IN (SELECT unnest(?::VARCHAR[]))")
         params.append(list(kinds))
+    if allowed is not None:
+        where.append("c.camera_id IN (SELECT unnest(?::VARCHAR[]))")
+        params.append(sorted(allowed))
     sql = f"""
         SELECT c.camera_id, c.name, c.kind, c.site_id, s.name AS site_name, c.lon, c.lat,
                c.heading_deg, c.{column} AS province,
@@ -77,18 +82,23 @@ def camera_detail(cur: duckdb.DuckDBPyConnection, camera_id: str) -> pd.DataFram
     return cur.execute(sql, [camera_id]).df()
 
 
-def sites(cur: duckdb.DuckDBPyConnection, *, edition: Edition = "2025") -> pd.DataFrame:
-    """All sites with their camera count. Columns: site_id, name, kind, province, lon,
-    lat, location_quality, cameras."""
+def sites(cur: duckdb.DuckDBPyConnection, *, edition: Edition = "2025",
+          allowed: frozenset[str] | None) -> pd.DataFrame:
+    """Sites with their camera count; with a scope (``allowed`` camera ids), only sites
+    holding an allowed camera, counting only those. Columns: site_id, name, kind,
+    province, lon, lat, location_quality, cameras."""
     column = _province_column(edition)
+    scoped = allowed is not None
     sql = f"""
         SELECT s.site_id, s.name, s.kind, s.{column} AS province, s.lon, s.lat,
                s.location_quality, count(c.camera_id) AS cameras
-        FROM sites s LEFT JOIN cameras c USING (site_id)
+        FROM sites s LEFT JOIN cameras c
+          ON c.site_id = s.site_id {"AND c.camera_id IN (SELECT unnest(?::VARCHAR[]))" if scoped else ""}
         GROUP BY ALL
+        {"HAVING count(c.camera_id) > 0" if scoped else ""}
         ORDER BY s.site_id
     """
-    return cur.execute(sql).df()
+    return cur.execute(sql, [sorted(allowed)] if scoped else []).df()
 
 
 def cameras_table(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -201,3 +201,33 @@ class PipelineRun:
     def __post_init__(self) -> None:
         for name in ("segment_start", "segment_end", "started_at", "finished_at"):
             _require_utc(name, getattr(self, name))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Area:
+    """A police area of responsibility inside a province (scope level below province)."""
+
+    area_id: str
+    name: str
+    province_code: str  # 2025 code
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SiteArea:
+    site_id: str
+    area_id: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CameraGroup:
+    """A named set of cameras inside an area (the finest scope level)."""
+
+    group_id: str
+    name: str
+    area_id: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CameraGroupMember:
+    group_id: str
+    camera_id: str

@@ -32,12 +32,16 @@ import duckdb
 import pandas as pd
 
 from analytics.records import (
+    Area,
     Camera,
+    CameraGroup,
+    CameraGroupMember,
     CameraCheck,
     CountBin,
     Outage,
     PipelineRun,
     Site,
+    SiteArea,
     Violation,
 )
 
@@ -78,6 +82,10 @@ _TABLES: dict[type, _TableSpec] = {
     CountBin: _TableSpec(
         table="count_bins", key=("camera_id", "bin_start", "vehicle_class", "movement"), stamped=False
     ),
+    Area: _TableSpec(table="areas", key=("area_id",), stamped=False),
+    SiteArea: _TableSpec(table="site_areas", key=("site_id",), stamped=False),
+    CameraGroup: _TableSpec(table="camera_groups", key=("group_id",), stamped=False),
+    CameraGroupMember: _TableSpec(table="camera_group_members", key=("group_id", "camera_id"), stamped=False),
 }
 
 

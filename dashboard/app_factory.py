@@ -1,7 +1,8 @@
-"""Build the Dash app: shell layout, pages, callbacks.
+"""Build the Dash app: shell layout, sign-in and CSRF enforcement, pages, callbacks.
 
 Contract: ``create_app(services)`` returns a ready ``dash.Dash`` whose pages and
-callbacks read data only through ``services``. It starts nothing; ``app.py`` serves it.
+callbacks read data only through ``services`` and only for a signed-in user with the
+permission and scope each needs. It starts nothing; ``app.py`` serves it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import dash
 import flask
 from dash import Dash, Input, html
 
+from dashboard.auth import web
 from dashboard.components.navbar import LANG_ID, navbar, register_navbar_callbacks
 from dashboard.i18n import t
 from dashboard.pages import map_page
@@ -30,12 +32,24 @@ def create_app(services: DashboardServices) -> Dash:
         update_title=None,
         serve_locally=True,
         routing_callback_inputs={"lang": Input(LANG_ID, "value")},
+        csrf_token_name=web.CSRF_COOKIE,
+        csrf_header_name=web.CSRF_HEADER,
     )
+    web.install(app.server, services.accounts, secret_key=services.secret_key,
+                cookie_secure=services.cookie_secure)
     map_page.register(app, services)
-    app.layout = html.Div(className="shell", children=[
-        navbar(),
-        html.Main(dash.page_container, className="page"),
-    ])
+
+    def shell() -> html.Div:
+        # Built per request (/_dash-layout) so it shows the signed-in user; Dash also calls it
+        # once without a request to learn the component ids.
+        in_request = flask.has_request_context()
+        user = flask.g.get("user") if in_request else None
+        return html.Div(className="shell", children=[
+            navbar(user, str(flask.session.get("csrf", "")) if user else ""),
+            html.Main(dash.page_container, className="page"),
+        ])
+
+    app.layout = shell
     register_navbar_callbacks(app, services.timezone)
 
     @app.server.before_request

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from analytics.warehouse import Warehouse
+from dashboard.auth.accounts import AccountService
 from layers.geodata import BoundaryEdition, GeoData
 from layers.map_figure import Tiles
 
@@ -16,6 +17,9 @@ from layers.map_figure import Tiles
 @dataclass(frozen=True, kw_only=True, slots=True)
 class DashboardServices:
     warehouse: Warehouse
+    accounts: AccountService
+    secret_key: bytes
+    cookie_secure: bool
     geodata: GeoData
     tiles: Tiles | None
     default_edition: BoundaryEdition

@@ -26,7 +26,17 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Point
 
-from analytics.records import Camera, CameraKind, DataSource, LocationQuality, Site
+from analytics.records import (
+    Area,
+    Camera,
+    CameraGroup,
+    CameraGroupMember,
+    CameraKind,
+    DataSource,
+    LocationQuality,
+    Site,
+    SiteArea,
+)
 from layers.geodata import CRS, VIETNAM_TOLERANCE_KM, GeoData
 
 SUPPORTED_SUFFIXES = (".csv", ".geojson", ".json", ".gpkg")
@@ -199,7 +209,7 @@ def _load_table(path: Path) -> tuple[pd.DataFrame, Callable[[int], str]]:
     return frame, lambda i: f"{where} {i + 1}"
 
 
-def _validate(path: Path, fields: dict[str, Callable[[Any], Any]], id_field: str,
+def _validate(path: Path, fields: dict[str, Callable[[Any], Any]], id_field: str | None,
               geodata: GeoData) -> tuple[list[dict[str, Any]], list[RowProblem], Callable[[int], str]]:
     frame, locate = _load_table(path)
     missing = [c for c in fields if c not in frame.columns]
@@ -224,7 +234,7 @@ def _validate(path: Path, fields: dict[str, Callable[[Any], Any]], id_field: str
                 problems.append(RowProblem(location=locate(i), field="lon/lat",
                                            reason=f"point ({parsed['lon']}, {parsed['lat']}) is outside Vietnam "
                                                   f"({off:.0f} km from the outline)"))
-        ident = parsed.get(id_field)
+        ident = parsed.get(id_field) if id_field else None
         if ident is not None:
             if ident in first_seen:
                 problems.append(RowProblem(location=locate(i), field=id_field,
@@ -256,6 +266,48 @@ def read_sites(path: Path, geodata: GeoData, source: DataSource = DataSource.REG
     if problems:
         raise RegistryFileError(path, sorted(problems, key=_order))
     return [Site(**row, source=source) for row in rows]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ScopeData:
+    areas: list[Area]
+    site_areas: list[SiteArea]
+    groups: list[CameraGroup]
+    members: list[CameraGroupMember]
+
+
+def read_scopes(folder: Path, geodata: GeoData, *, known_sites: Collection[str],
+                known_cameras: Collection[str]) -> ScopeData:
+    """Read ``areas.csv``, ``site_areas.csv``, ``camera_groups.csv`` and
+    ``camera_group_members.csv`` from ``folder``; every reference must resolve."""
+    specs = {
+        "areas.csv": ({"area_id": _ident, "name": _text, "province_code": _province}, "area_id"),
+        "site_areas.csv": ({"site_id": _ident, "area_id": _ident}, "site_id"),
+        "camera_groups.csv": ({"group_id": _ident, "name": _text, "area_id": _ident}, "group_id"),
+        "camera_group_members.csv": ({"group_id": _ident, "camera_id": _ident}, None),
+    }
+    parsed: dict[str, list[dict[str, Any]]] = {}
+    for name, (fields, id_field) in specs.items():
+        rows, problems, locate = _validate(folder / name, fields, id_field, geodata)
+        refs = {"area_id": None, "site_id": known_sites, "camera_id": known_cameras, "group_id": None}
+        area_ids = {r["area_id"] for r in parsed.get("areas.csv", [])}
+        group_ids = {r["group_id"] for r in parsed.get("camera_groups.csv", [])}
+        for i, row in enumerate(rows):
+            for field, known in refs.items():
+                if field not in row or (name, field) in (("areas.csv", "area_id"), ("camera_groups.csv", "group_id")):
+                    continue  # the table's own id, not a reference
+                pool = known if known is not None else (area_ids if field == "area_id" else group_ids)
+                if row[field] not in pool:
+                    problems.append(RowProblem(location=locate(i), field=field, reason=f"unknown {field} {row[field]!r}"))
+        if problems:
+            raise RegistryFileError(folder / name, sorted(problems, key=_order))
+        parsed[name] = rows
+    return ScopeData(
+        areas=[Area(**r) for r in parsed["areas.csv"]],
+        site_areas=[SiteArea(**r) for r in parsed["site_areas.csv"]],
+        groups=[CameraGroup(**r) for r in parsed["camera_groups.csv"]],
+        members=[CameraGroupMember(**r) for r in parsed["camera_group_members.csv"]],
+    )
 
 
 def _order(problem: RowProblem) -> tuple[int, str]:

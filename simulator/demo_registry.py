@@ -343,6 +343,47 @@ def build_demo_registry(geo_dir: Path, seed: int = 2024) -> DemoRegistry:
     return DemoRegistry(sites=tuple(b.sites), cameras=tuple(b.cameras))
 
 
+_AREAS = (
+    # (province key, area id, Vietnamese name, words in the site name that place a site there)
+    ("KG", "KG-RG", "TP Rạch Giá", ("Rạch Giá",)),
+    ("KG", "KG-HT", "TP Hà Tiên", ("Hà Tiên",)),
+    ("KG", "KG-PQ", "TP Phú Quốc", ("Phú Quốc", "Dương Đông")),
+    ("KG", "KG-QL", "Quốc lộ và cửa ngõ Kiên Giang", ()),
+    ("TB", "TB-CN", "Cửa ngõ cầu Thái Bình", ()),
+    ("TB", "TB-TP", "TP Thái Bình", ()),
+)
+
+
+def area_of(site: DemoSite) -> str:
+    """The demo area (police area of responsibility) a site belongs to."""
+    if site.province.key == "TB":
+        return "TB-CN" if site.kind == "gateway_bridge" else "TB-TP"
+    for key, area_id, _, words in _AREAS:
+        if key == "KG" and any(w in site.name for w in words):
+            return area_id
+    return "KG-QL"
+
+
+def write_demo_scopes(registry: DemoRegistry, out_dir: Path) -> list[Path]:
+    """Write the demo areas, the site→area map and one camera group per area (its
+    violation cameras): ``areas.csv``, ``site_areas.csv``, ``camera_groups.csv``,
+    ``camera_group_members.csv``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    codes = {s.province.key: s.province.code_2025 for s in registry.sites}
+    paths = [out_dir / n for n in ("areas.csv", "site_areas.csv", "camera_groups.csv", "camera_group_members.csv")]
+    tables: list[list[list[str]]] = [
+        [["area_id", "name", "province_code"]] + [[a, n, codes[k]] for k, a, n, _ in _AREAS],
+        [["site_id", "area_id"]] + [[s.site_id, area_of(s)] for s in registry.sites],
+        [["group_id", "name", "area_id"]] + [[f"{a}-VP", f"Camera phạt nguội – {n}", a] for _, a, n, _ in _AREAS],
+        [["group_id", "camera_id"]] + [[f"{area_of(c.site)}-VP", c.camera_id] for c in registry.cameras
+                                       if c.kind == "violation"],
+    ]
+    for path, rows in zip(paths, tables, strict=True):
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh).writerows(rows)
+    return paths
+
+
 def write_demo_registry(registry: DemoRegistry, out_dir: Path) -> tuple[Path, Path]:
     """Write ``sites.csv`` and ``cameras.csv`` into ``out_dir``; return their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)

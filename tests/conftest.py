@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from analytics import queries
 from analytics.warehouse import Warehouse
+from layers.registry_io import read_scopes
 from bootstrap import import_registry
 from layers.geodata import GeoData
 from analytics.records import DataSource
@@ -46,6 +48,11 @@ def demo_warehouse(warehouse: Warehouse, geodata: GeoData) -> Warehouse:
     """A warehouse holding the shipped demo registry (111 sites, 481 cameras)."""
     import_registry(warehouse, geodata, sites_file=REGISTRY_DIR / "sites.csv",
                     cameras_file=REGISTRY_DIR / "cameras.csv", source=DataSource.DEMO)
+    with warehouse.reader() as cur:
+        cameras = set(queries.cameras_table(cur)["camera_id"])
+        sites = queries.site_ids(cur)
+    scopes = read_scopes(REGISTRY_DIR, geodata, known_sites=sites, known_cameras=cameras)
+    warehouse.upsert(scopes.areas, scopes.site_areas, scopes.groups, scopes.members)
     return warehouse
 
 

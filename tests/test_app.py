@@ -29,7 +29,11 @@ def test_first_start_prepares_the_demo(config_file: Path) -> None:
         assert counts["cameras"] == 481 and counts["sites"] == 111
         assert [job.id for job in scheduler.get_jobs()] == ["warehouse-checkpoint"]
         assert "/map" in {page["path"] for page in __import__("dash").page_registry.values()}
-        assert dash_app.server.test_client().get("/map").status_code == 200
+        anonymous = dash_app.server.test_client().get("/map")
+        assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+        assert (settings.storage.runtime_dir / "secret_key").stat().st_mode & 0o777 == 0o600
+        with warehouse.reader() as cur:
+            assert cur.execute("SELECT count(*) FROM areas").fetchone() == (6,)
     finally:
         warehouse.close()
 
@@ -66,7 +70,7 @@ def test_server_process_serves_and_stops_cleanly(config_file: Path) -> None:
                     break
             except OSError:
                 time.sleep(0.5)
-        assert "_dash-renderer" in body or "dash-renderer" in body
+        assert "Đăng nhập" in body  # /map of a fresh install asks for sign-in
         # a second instance on the same warehouse refuses to start, with the reason
         second = subprocess.run([sys.executable, str(ROOT / "app.py")], cwd=ROOT, capture_output=True, text=True,
                                 timeout=120, env={**env, "MATTHAN_SERVER__PORT": str(free_port())})

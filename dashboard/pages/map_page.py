@@ -14,6 +14,8 @@ from dash import Dash, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from analytics import queries
+from dashboard.auth.guard import guarded_layout, require, require_camera
+from dashboard.auth.permissions import Permission
 from dashboard.i18n import normalise, t
 from dashboard.services import DashboardServices
 from dashboard.timefmt import format_date, format_local
@@ -114,9 +116,10 @@ def _detail_rows(row: pd.Series, lang: str, tz: str) -> list[html.Tr]:
 def register(app: Dash, services: DashboardServices) -> None:
     """Register the page and its callbacks on ``app``, bound to ``services``."""
     dash.register_page(
-        "map", path=PATH, name="Bản đồ", order=0, nav_key="nav.map",
+        "map", path=PATH, name="Bản đồ", order=0, nav_key="nav.map", permission=Permission.VIEW_MAP,
         title=t("app.title", "vi"),
-        layout=lambda lang="vi", **kw: layout(services, lang, **kw),
+        layout=guarded_layout(services.accounts, Permission.VIEW_MAP,
+                              lambda lang="vi", **kw: layout(services, lang, **kw)),
     )
 
     @app.callback(
@@ -128,6 +131,7 @@ def register(app: Dash, services: DashboardServices) -> None:
         State("map-lang", "data"),
     )
     def province_options(edition: str, current: str | None, lang: str) -> tuple[list[dict[str, str]], str, bool]:
+        require(services.accounts, Permission.VIEW_MAP)
         if edition not in ("2008", "2025"):
             raise PreventUpdate
         options = _province_options(services, edition, lang)
@@ -147,13 +151,14 @@ def register(app: Dash, services: DashboardServices) -> None:
     )
     def figure(edition: str, province: str | None, kinds: list[str] | None, color_by: str,
                _: int | None, lang: str) -> tuple[Any, str, bool]:
+        user = require(services.accounts, Permission.VIEW_MAP)
         if edition not in ("2008", "2025") or color_by not in ("kind", "status"):
             raise PreventUpdate
         chosen = None if province in (None, "all") else [str(province)]
         wanted = [k for k in (kinds or []) if k in KINDS]
         with services.warehouse.reader() as cur:
-            cams = queries.camera_map(cur, edition=edition, provinces=chosen, kinds=wanted)
-            site_frame = queries.sites(cur, edition=edition)
+            cams = queries.camera_map(cur, edition=edition, provinces=chosen, kinds=wanted, allowed=user.camera_ids)
+            site_frame = queries.sites(cur, edition=edition, allowed=user.camera_ids)
         if chosen is not None:
             site_frame = site_frame[site_frame["province"].isin(chosen)]
         cams["last_check"] = [format_local(v, services.timezone) or t("field.never", lang)
@@ -180,6 +185,7 @@ def register(app: Dash, services: DashboardServices) -> None:
         if not custom:
             raise PreventUpdate
         camera_id = str(custom[0])
+        require_camera(services.accounts, Permission.VIEW_MAP, camera_id)
         with services.warehouse.reader() as cur:
             detail = queries.camera_detail(cur, camera_id)
         if detail.empty:

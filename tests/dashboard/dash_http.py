@@ -1,10 +1,30 @@
-"""Invoke Dash callbacks the way the browser does: a POST to /_dash-update-component."""
+"""Drive the dashboard over HTTP like a browser does: sign in through /login (with its
+CSRF token), then POST callbacks to /_dash-update-component with the X-CSRFToken header."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
+
+PASSWORD = "Matkhau-2025"
+
+
+def csrf_of(client: FlaskClient) -> str:
+    cookie = client.get_cookie("_csrf_token")
+    return cookie.value if cookie else ""
+
+
+def login(server: Flask, username: str, password: str = PASSWORD) -> FlaskClient:
+    """A test client signed in as ``username``; raises if the sign-in is refused."""
+    client = server.test_client()
+    client.get("/login")
+    response = client.post("/login", data={"username": username, "password": password,
+                                           "csrf_token": csrf_of(client), "next": "/map"})
+    if response.status_code != 302:
+        raise AssertionError(f"login of {username} refused: {response.status_code}")
+    return client
 
 
 def call_callback(
@@ -12,6 +32,8 @@ def call_callback(
     outputs: list[tuple[str, str]],
     inputs: list[tuple[str, str, Any]],
     state: list[tuple[str, str, Any]] | None = None,
+    *,
+    csrf: str | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """POST one callback request; returns (status code, {component id: {prop: value}})."""
     if len(outputs) == 1:
@@ -27,6 +49,7 @@ def call_callback(
         "state": [{"id": i, "property": p, "value": v} for i, p, v in (state or [])],
         "changedPropIds": [f"{i}.{p}" for i, p, _ in inputs],
     }
-    response = client.post("/_dash-update-component", json=payload)
+    headers = {"X-CSRFToken": csrf_of(client) if csrf is None else csrf}
+    response = client.post("/_dash-update-component", json=payload, headers=headers)
     body = response.get_json(silent=True) or {}
     return response.status_code, body.get("response", {})

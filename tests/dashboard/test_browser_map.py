@@ -10,6 +10,8 @@ from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.wait import WebDriverWait
 
+from tests.dashboard.dash_http import PASSWORD
+
 pytestmark = pytest.mark.browser
 
 COUNT_CAMERA_MARKERS = """
@@ -34,13 +36,21 @@ def wait_for_markers(dash_duo, expected: int) -> None:  # type: ignore[no-untype
         raise AssertionError(f"expected {expected} camera markers, saw {seen}") from None
 
 
+def browser_login(dash_duo, username: str, start: str = "/map") -> None:  # type: ignore[no-untyped-def]
+    dash_duo.driver.get(dash_duo.server.url + start)
+    dash_duo.wait_for_element("#username", timeout=20)
+    dash_duo.find_element("#username").send_keys(username)
+    dash_duo.find_element("#password").send_keys(PASSWORD)
+    dash_duo.find_element("#auth-submit").click()
+
+
 def severe_console_errors(dash_duo) -> list:  # type: ignore[no-untyped-def]
     return [entry for entry in dash_duo.get_logs() if entry.get("level") == "SEVERE"]
 
 
 def test_map_page_in_a_real_browser(dash_duo, dash_app: Dash) -> None:  # type: ignore[no-untyped-def]
-    dash_duo.start_server(dash_app)
-    dash_duo.driver.get(dash_duo.server_url + "/")  # redirects to /map
+    dash_duo.start_server(dash_app, navigate=False)
+    browser_login(dash_duo, "admin", start="/")  # / → /login → back to /map
     dash_duo.wait_for_text_to_equal(".map-controls h2", "Bản đồ camera toàn tỉnh", timeout=20)
     assert dash_duo.driver.current_url.endswith("/map")
     wait_for_markers(dash_duo, 481)
@@ -56,7 +66,7 @@ def test_map_page_in_a_real_browser(dash_duo, dash_app: Dash) -> None:  # type: 
     dash_duo.wait_for_text_to_equal("#nav-links", "Map")
 
     # the choice is kept across a reload
-    dash_duo.driver.get(dash_duo.server_url + "/map")
+    dash_duo.driver.get(dash_duo.server.url + "/map")
     dash_duo.wait_for_text_to_equal(".map-controls h2", "Province camera map", timeout=20)
     wait_for_markers(dash_duo, 481)
 
@@ -72,8 +82,8 @@ def test_map_page_in_a_real_browser(dash_duo, dash_app: Dash) -> None:  # type: 
 
 
 def test_filters_in_a_real_browser(dash_duo, dash_app: Dash) -> None:  # type: ignore[no-untyped-def]
-    dash_duo.start_server(dash_app)
-    dash_duo.driver.get(dash_duo.server_url + "/map")
+    dash_duo.start_server(dash_app, navigate=False)
+    browser_login(dash_duo, "admin")
     wait_for_markers(dash_duo, 481)
     # untick security and ANPR: only the 70 violation cameras stay
     for label in ("Camera an ninh", "Camera nhận dạng biển số"):

@@ -15,9 +15,11 @@ from selenium.webdriver.support.wait import WebDriverWait
 
 from analytics.warehouse import Warehouse
 from dashboard.app_factory import create_app
+from dashboard.auth.accounts import AccountService
 from dashboard.services import DashboardServices
 from layers.geodata import GeoData
 from layers.map_figure import Tiles
+from tests.dashboard.test_browser_map import browser_login
 
 pytestmark = pytest.mark.browser
 
@@ -57,14 +59,14 @@ def tile_server() -> Iterator[tuple[str, list[str]]]:
 
 
 def test_configured_tiles_are_drawn(dash_duo, demo_warehouse: Warehouse, geodata: GeoData,  # type: ignore[no-untyped-def]
-                                    tile_server: tuple[str, list[str]]) -> None:
+                                    accounts: AccountService, tile_server: tuple[str, list[str]]) -> None:
     url, hits = tile_server
     app: Dash = create_app(DashboardServices(
-        warehouse=demo_warehouse, geodata=geodata, tiles=Tiles(url=url, attribution="© test tiles"),
+        warehouse=demo_warehouse, accounts=accounts, secret_key=b"t" * 64, cookie_secure=False, geodata=geodata, tiles=Tiles(url=url, attribution="© test tiles"),
         default_edition="2025", timezone="Asia/Ho_Chi_Minh",
     ))
-    dash_duo.start_server(app)
-    dash_duo.driver.get(dash_duo.server_url + "/map")
+    dash_duo.start_server(app, navigate=False)
+    browser_login(dash_duo, "admin")
     dash_duo.wait_for_element("#map-graph .maplibregl-canvas", timeout=30)
     WebDriverWait(dash_duo.driver, 30).until(lambda d: d.execute_script(CAMERAS_IN_FIGURE) == 481)
     WebDriverWait(dash_duo.driver, 30).until(lambda d: any(h.endswith(".png") for h in hits))

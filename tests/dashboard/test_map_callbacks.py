@@ -9,7 +9,7 @@ from dash import Dash
 from analytics.records import CameraStatus
 from analytics.warehouse import Warehouse
 from tests.analytics import builders
-from tests.dashboard.dash_http import call_callback
+from tests.dashboard.dash_http import call_callback, login
 
 FIGURE_OUT = [("map-graph", "figure"), ("map-summary", "children"), ("map-demo-badge", "hidden")]
 
@@ -26,14 +26,14 @@ def camera_ids(figure: dict) -> list[str]:
 
 
 def test_root_redirects_to_map(dash_app: Dash) -> None:
-    client = dash_app.server.test_client()
+    client = login(dash_app.server, "admin")
     response = client.get("/")
     assert response.status_code == 302 and response.headers["Location"].endswith("/map")
     assert client.get("/map").status_code == 200
 
 
 def test_all_cameras_on_the_map(dash_app: Dash) -> None:
-    status, out = call_callback(dash_app.server.test_client(), FIGURE_OUT, figure_inputs(),
+    status, out = call_callback(login(dash_app.server, "admin"), FIGURE_OUT, figure_inputs(),
                                 [("map-lang", "data", "vi")])
     assert status == 200
     assert len(camera_ids(out["map-graph"]["figure"])) == 481
@@ -42,7 +42,7 @@ def test_all_cameras_on_the_map(dash_app: Dash) -> None:
 
 
 def test_filters(dash_app: Dash) -> None:
-    client = dash_app.server.test_client()
+    client = login(dash_app.server, "admin")
     _, out = call_callback(client, FIGURE_OUT, figure_inputs(province="33"), [("map-lang", "data", "vi")])
     assert len(camera_ids(out["map-graph"]["figure"])) == 128
     _, out = call_callback(client, FIGURE_OUT, figure_inputs(edition="2008", province="91", kinds=["violation"]),
@@ -55,7 +55,7 @@ def test_filters(dash_app: Dash) -> None:
 
 
 def test_hostile_filter_values_return_nothing(dash_app: Dash) -> None:
-    client = dash_app.server.test_client()
+    client = login(dash_app.server, "admin")
     _, out = call_callback(client, FIGURE_OUT, figure_inputs(province="91' OR '1'='1", kinds=["x' --"]),
                            [("map-lang", "data", "vi")])
     assert camera_ids(out["map-graph"]["figure"]) == []
@@ -66,7 +66,7 @@ def test_hostile_filter_values_return_nothing(dash_app: Dash) -> None:
 def test_colour_by_status_reflects_latest_check(dash_app: Dash, demo_warehouse: Warehouse) -> None:
     demo_warehouse.upsert([builders.check(camera_id="KG-VP-001", status=CameraStatus.OFFLINE,
                                           checked_at=datetime(2025, 5, 1, 3, 0, tzinfo=UTC))])
-    _, out = call_callback(dash_app.server.test_client(), FIGURE_OUT, figure_inputs(color_by="status"),
+    _, out = call_callback(login(dash_app.server, "admin"), FIGURE_OUT, figure_inputs(color_by="status"),
                            [("map-lang", "data", "vi")])
     traces = {tr["name"]: tr for tr in out["map-graph"]["figure"]["data"] if tr.get("meta") == "camera"}
     assert set(traces) == {"Mất kết nối (1)", "Chưa kiểm tra (480)"}
@@ -76,7 +76,7 @@ def test_colour_by_status_reflects_latest_check(dash_app: Dash, demo_warehouse: 
 
 def test_province_options_follow_edition(dash_app: Dash) -> None:
     out_spec = [("map-province", "options"), ("map-province", "value"), ("map-derived-note", "hidden")]
-    client = dash_app.server.test_client()
+    client = login(dash_app.server, "admin")
     _, out = call_callback(client, out_spec, [("map-edition", "value", "2008")],
                            [("map-province", "value", "33"), ("map-lang", "data", "vi")])
     assert [o["value"] for o in out["map-province"]["options"]] == ["all", "91", "34"]
@@ -90,7 +90,7 @@ def test_province_options_follow_edition(dash_app: Dash) -> None:
 
 
 def test_camera_panel(dash_app: Dash) -> None:
-    client = dash_app.server.test_client()
+    client = login(dash_app.server, "admin")
     click = {"points": [{"customdata": ["TB-VP-001", "x"]}]}
     status, out = call_callback(client, [("map-camera-panel", "children")], [("map-graph", "clickData", click)],
                                 [("map-lang", "data", "vi")])

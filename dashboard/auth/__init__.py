@@ -1,0 +1,1 @@
+"""Accounts, roles, scopes, sessions and CSRF for the dashboard (enforced on the server)."""
