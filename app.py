@@ -54,7 +54,8 @@ def build(settings: Settings):  # type: ignore[no-untyped-def]
                     "'.venv/bin/python cli.py users create-admin USERNAME'")
     services = DashboardServices(
         warehouse=warehouse, accounts=accounts, secret_key=load_secret_key(secret_key_path(settings)),
-        cookie_secure=settings.security.cookie_secure, geodata=geodata, tiles=tiles,
+        cookie_secure=settings.security.cookie_secure, evidence_root=settings.storage.evidence_dir,
+        geodata=geodata, tiles=tiles,
         default_edition=settings.map.boundary_edition, timezone=settings.timezone,
     )
     scheduler = build_scheduler([

@@ -47,6 +47,10 @@ class StorageSettings(_Section):
     def warehouse_path(self) -> Path:
         return self.runtime_dir / self.warehouse_file
 
+    @property
+    def evidence_dir(self) -> Path:
+        return self.runtime_dir / "evidence"
+
 
 class DataSettings(_Section):
     geo_dir: Path = Field(Path("data/geo"), title="Dữ liệu địa lý tham chiếu")

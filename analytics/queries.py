@@ -121,3 +121,10 @@ def table_counts(cur: duckdb.DuckDBPyConnection) -> dict[str, int]:
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY table_name"
     ).fetchall()]
     return {name: int(cur.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]) for name in names}
+
+
+def violation_evidence(cur: duckdb.DuckDBPyConnection, violation_id: str) -> tuple[str, str | None] | None:
+    """(camera_id, evidence_path) of one violation, or None if it does not exist."""
+    row = cur.execute("SELECT camera_id, evidence_path FROM violations WHERE violation_id = ?",
+                      [violation_id]).fetchone()
+    return (str(row[0]), row[1]) if row else None

@@ -16,7 +16,8 @@ from dash import Dash, Input, html
 from dashboard.auth import web
 from dashboard.components.navbar import LANG_ID, navbar, register_navbar_callbacks
 from dashboard.i18n import t
-from dashboard.pages import map_page
+from dashboard.evidence_route import register_evidence_route
+from dashboard.pages import audit_page, map_page
 from dashboard.services import DashboardServices
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
@@ -38,6 +39,8 @@ def create_app(services: DashboardServices) -> Dash:
     web.install(app.server, services.accounts, secret_key=services.secret_key,
                 cookie_secure=services.cookie_secure)
     map_page.register(app, services)
+    audit_page.register(app, services)
+    register_evidence_route(app.server, services)
 
     def shell() -> html.Div:
         # Built per request (/_dash-layout) so it shows the signed-in user; Dash also calls it

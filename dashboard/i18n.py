@@ -102,6 +102,19 @@ _CATALOG: MappingProxyType[str, tuple[str, str]] = MappingProxyType({
     "auth.password_changed": ("Đã đổi mật khẩu. Các phiên khác đã bị đăng xuất.",
                               "Password changed. Your other sessions were signed out."),
     "auth.back": ("Quay lại bản đồ", "Back to the map"),
+    "nav.audit": ("Nhật ký kiểm toán", "Audit trail"),
+    "audit.heading": ("Nhật ký kiểm toán", "Audit trail"),
+    "audit.filter": ("Lọc theo người dùng, hành động, đối tượng…", "Filter by user, action, target…"),
+    "audit.export": ("Xuất CSV", "Export CSV"),
+    "audit.ok": ("Chuỗi băm nguyên vẹn: {n} bản ghi.", "Hash chain intact: {n} entries."),
+    "audit.broken": ("PHÁT HIỆN SỬA ĐỔI tại bản ghi {seq}: {reason}", "TAMPERING DETECTED at entry {seq}: {reason}"),
+    "audit.col.seq": ("STT", "Seq"),
+    "audit.col.time": ("Thời gian", "Time"),
+    "audit.col.actor": ("Người thực hiện", "Actor"),
+    "audit.col.action": ("Hành động", "Action"),
+    "audit.col.target": ("Đối tượng", "Target"),
+    "audit.col.detail": ("Chi tiết", "Detail"),
+    "audit.col.client_ip": ("Địa chỉ IP", "Client IP"),
 })
 
 

@@ -7,6 +7,7 @@ Pages receive one ``DashboardServices`` when they register their callbacks; noth
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from analytics.warehouse import Warehouse
 from dashboard.auth.accounts import AccountService
@@ -20,6 +21,7 @@ class DashboardServices:
     accounts: AccountService
     secret_key: bytes
     cookie_secure: bool
+    evidence_root: Path
     geodata: GeoData
     tiles: Tiles | None
     default_edition: BoundaryEdition

@@ -36,5 +36,6 @@ def accounts(demo_warehouse: Warehouse) -> AccountService:
 def dash_app(demo_warehouse: Warehouse, geodata: GeoData, accounts: AccountService) -> Dash:
     return create_app(DashboardServices(
         warehouse=demo_warehouse, accounts=accounts, secret_key=b"k" * 64, cookie_secure=False,
+        evidence_root=demo_warehouse.path.parent / "evidence",
         geodata=geodata, tiles=None, default_edition="2025", timezone="Asia/Ho_Chi_Minh",
     ))

@@ -62,7 +62,8 @@ def test_configured_tiles_are_drawn(dash_duo, demo_warehouse: Warehouse, geodata
                                     accounts: AccountService, tile_server: tuple[str, list[str]]) -> None:
     url, hits = tile_server
     app: Dash = create_app(DashboardServices(
-        warehouse=demo_warehouse, accounts=accounts, secret_key=b"t" * 64, cookie_secure=False, geodata=geodata, tiles=Tiles(url=url, attribution="© test tiles"),
+        warehouse=demo_warehouse, accounts=accounts, secret_key=b"t" * 64, cookie_secure=False,
+        evidence_root=demo_warehouse.path.parent / "evidence", geodata=geodata, tiles=Tiles(url=url, attribution="© test tiles"),
         default_edition="2025", timezone="Asia/Ho_Chi_Minh",
     ))
     dash_duo.start_server(app, navigate=False)
