@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup browser demo freeze clean-runtime
+.PHONY: run test setup browser demo admin freeze clean-runtime
 
 ## run: set up, prepare the embedded demo on first run, serve dashboard + scheduler
 run: setup
@@ -30,6 +30,11 @@ browser:
 
 demo: setup
 	$(PY) cli.py demo prepare
+
+## admin: create the first administrator (asks for the password; stop `make run` first)
+ADMIN ?= admin
+admin: setup
+	$(PY) cli.py users create-admin $(ADMIN)
 
 ## freeze: re-pin requirements.txt from the current .venv
 freeze:

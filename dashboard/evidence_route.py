@@ -88,6 +88,10 @@ def _watermark_mp4(data: bytes, text: str) -> bytes:
 def register_evidence_route(server: flask.Flask, services: DashboardServices) -> None:
     root = services.evidence_root.resolve()
 
+    @server.route("/evidence/<path:rest>")
+    def evidence_other(rest: str) -> flask.Response:
+        raise NotFound()  # anything but /evidence/<violation>/<file> (e.g. "../" tricks)
+
     @server.route("/evidence/<violation_id>/<name>")
     def evidence(violation_id: str, name: str) -> flask.Response:
         accounts = services.accounts

@@ -102,6 +102,10 @@ _CATALOG: MappingProxyType[str, tuple[str, str]] = MappingProxyType({
     "auth.password_changed": ("Đã đổi mật khẩu. Các phiên khác đã bị đăng xuất.",
                               "Password changed. Your other sessions were signed out."),
     "auth.back": ("Quay lại bản đồ", "Back to the map"),
+    "auth.no_accounts": (
+        "Chưa có tài khoản nào. Dừng ứng dụng và tạo quản trị viên đầu tiên: make admin",
+        "No account exists yet. Stop the app and create the first administrator: make admin",
+    ),
     "nav.audit": ("Nhật ký kiểm toán", "Audit trail"),
     "audit.heading": ("Nhật ký kiểm toán", "Audit trail"),
     "audit.filter": ("Lọc theo người dùng, hành động, đối tượng…", "Filter by user, action, target…"),

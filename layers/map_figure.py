@@ -12,6 +12,7 @@ find them; other traces carry ``meta`` "province", "road" or "site".
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -95,9 +96,13 @@ def _fit_zoom(x0: float, y0: float, x1: float, y1: float, canvas_px: float = 700
 
 
 def _hover(df: pd.DataFrame, text: MapText) -> tuple[list[list[str]], str]:
+    # Plotly renders hover templates as (a subset of) HTML: stored text is escaped so a
+    # camera or site name can never inject markup.
+    esc = html.escape
     custom = [
-        [row.camera_id, row.name, text.kind_labels.get(row.kind, row.kind),
-         text.status_labels.get(row.status, row.status), row.site_name or "", row.last_check]
+        [row.camera_id, esc(row.name), text.kind_labels.get(row.kind, row.kind),
+         text.status_labels.get(row.status, row.status),
+         esc(row.site_name) if isinstance(row.site_name, str) else "", row.last_check]
         for row in df.itertuples(index=False)
     ]
     template = (
@@ -158,7 +163,8 @@ def camera_map_figure(
     if not sites.empty:
         traces.append(Scatter(**{xy[0]: sites["lon"], xy[1]: sites["lat"]}, mode="markers", name=text.sites,
                               marker={"size": 5, "color": "#555555", "symbol": "circle" if on_tiles else "square"},
-                              text=sites["name"], hovertemplate="%{text}<extra></extra>", meta="site",
+                              text=[html.escape(n) for n in sites["name"]], hovertemplate="%{text}<extra></extra>",
+                              meta="site",
                               visible="legendonly"))
 
     labels = text.kind_labels if color_by == "kind" else text.status_labels

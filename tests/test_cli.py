@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from analytics.warehouse import Warehouse
 from cli import app
 from tests.conftest import REGISTRY_DIR
 
@@ -115,3 +116,52 @@ def test_locked_warehouse_gives_a_clear_message(config_file: Path, tmp_path: Pat
     assert result.returncode == 2
     assert str(path) in result.stderr and "tiến trình khác" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_first_admin_and_users_from_the_cli(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert run("demo", "prepare").exit_code == 0
+    runner_input = "Quantri-2025\n"
+    result = CliRunner().invoke(app, ["--config", str(tmp_path / "config.yaml"), "users", "create-admin", "quantri",
+                                      "--password-stdin"], input=runner_input)
+    assert result.exit_code == 0, result.output
+    again = CliRunner().invoke(app, ["--config", str(tmp_path / "config.yaml"), "users", "create-admin", "quantri",
+                                     "--password-stdin"], input=runner_input)
+    assert again.exit_code == 2 and "đã tồn tại" in again.output
+    weak = CliRunner().invoke(app, ["--config", str(tmp_path / "config.yaml"), "users", "add", "canbo1",
+                                    "--role", "enforcement_officer", "--scope", "area:KG-RG", "--password-stdin"],
+                              input="short\n")
+    assert weak.exit_code == 2 and "ít nhất 10 ký tự" in weak.output
+    bad_scope = CliRunner().invoke(app, ["--config", str(tmp_path / "config.yaml"), "users", "add", "canbo1",
+                                         "--role", "enforcement_officer", "--scope", "area:NOWHERE",
+                                         "--password-stdin"], input="Canbo-2025-x\n")
+    assert bad_scope.exit_code == 2 and "Phạm vi không tồn tại" in bad_scope.output
+    ok = CliRunner().invoke(app, ["--config", str(tmp_path / "config.yaml"), "users", "add", "canbo1",
+                                  "--role", "enforcement_officer", "--scope", "area:KG-RG", "--scope",
+                                  "group:TB-CN-VP", "--password-stdin"], input="Canbo-2025-x\n")
+    assert ok.exit_code == 0, ok.output
+    listing = run("users", "list")
+    assert "quantri" in listing.output and "admin" in listing.output
+    assert "canbo1" in listing.output and "area:KG-RG" in listing.output and "group:TB-CN-VP" in listing.output
+    assert run("users", "disable", "canbo1").exit_code == 0
+    assert "[đã khóa]" in run("users", "list").output
+
+
+def test_audit_verify_and_export(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert run("demo", "prepare").exit_code == 0
+    CliRunner().invoke(app, ["--config", str(tmp_path / "config.yaml"), "users", "create-admin", "quantri",
+                             "--password-stdin"], input="Quantri-2025\n")
+    verified = run("audit", "verify")
+    assert verified.exit_code == 0 and "nguyên vẹn" in verified.output
+    out = tmp_path / "audit.csv"
+    exported = run("audit", "export", str(out))
+    assert exported.exit_code == 0 and "user_created" in out.read_text(encoding="utf-8")
+    with Warehouse.open(tmp_path / "runtime" / "warehouse.duckdb") as wh, wh.writer() as cur:
+        cur.execute("UPDATE audit_log SET target = 'forged' WHERE seq = 1")
+    broken = run("audit", "verify")
+    assert broken.exit_code == 1 and "bản ghi 1" in broken.output
+
+
+def test_permission_matrix_doc_is_current(tmp_path: Path) -> None:
+    out = tmp_path / "permissions.md"
+    assert CliRunner().invoke(app, ["users", "matrix", "--write", str(out)]).exit_code == 0
+    assert out.read_text(encoding="utf-8") == (ROOT / "docs" / "permissions.md").read_text(encoding="utf-8")

@@ -83,6 +83,9 @@ class AccountService:
 
     # --- users -------------------------------------------------------------------
 
+    def has_users(self) -> bool:
+        return store.count_users(self.warehouse) > 0
+
     def check_password_rules(self, password: str) -> None:
         if len(password) < self.policy.password_min_length:
             raise AccountError(f"Mật khẩu phải có ít nhất {self.policy.password_min_length} ký tự.")

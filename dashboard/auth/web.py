@@ -142,6 +142,8 @@ def install(server: flask.Flask, accounts: AccountService, *, secret_key: bytes,
         lang = _lang()
         if flask.request.method == "GET":
             message = t("auth.expired", lang) if flask.request.args.get("expired") else ""
+            if not accounts.has_users():
+                message = t("auth.no_accounts", lang)
             return _render(title_key="auth.title", action="/login", fields=login_fields(lang),
                            submit_key="auth.submit", message=message)
         result = accounts.authenticate(flask.request.form.get("username", ""),

@@ -7,7 +7,8 @@ from typing import Any
 
 import dash
 import flask
-from dash import Dash, Input, Output, State, dash_table, dcc, html
+import dash_ag_grid as dag
+from dash import Dash, Input, Output, State, dcc, html
 
 from analytics import audit
 from dashboard.auth.guard import guarded_layout, require
@@ -30,11 +31,14 @@ def layout(lang: str = "vi", **_: Any) -> html.Div:
             dcc.Input(id="audit-filter", type="text", debounce=True, placeholder=t("audit.filter", lang)),
             html.A(t("audit.export", lang), href="/export/audit.csv", id="audit-export", className="button"),
         ]),
-        dash_table.DataTable(
-            id="audit-table", page_size=25, sort_action="native",
-            columns=[{"name": t(f"audit.col.{c}", lang), "id": c}
-                     for c in ("seq", "time", "actor", "action", "target", "detail", "client_ip")],
-            style_cell={"textAlign": "left", "fontFamily": "inherit", "fontSize": 13, "whiteSpace": "normal"},
+        dag.AgGrid(
+            id="audit-table",
+            columnDefs=[{"headerName": t(f"audit.col.{c}", lang), "field": c, "flex": 2 if c == "detail" else 1}
+                        for c in ("seq", "time", "actor", "action", "target", "detail", "client_ip")],
+            rowData=[],
+            defaultColDef={"sortable": True, "resizable": True, "wrapText": True, "autoHeight": True},
+            dashGridOptions={"pagination": True, "paginationPageSize": 25},
+            style={"height": "70vh"},
         ),
     ])
 
@@ -46,7 +50,7 @@ def register(app: Dash, services: DashboardServices) -> None:
     )
 
     @app.callback(
-        Output("audit-table", "data"),
+        Output("audit-table", "rowData"),
         Output("audit-verify", "children"),
         Input("audit-filter", "value"),
         State("audit-lang", "data"),
