@@ -231,7 +231,7 @@ def _scopes(values: list[str]) -> list[ScopeEntry]:
 def users_create_admin(
     ctx: typer.Context,
     username: Annotated[str, typer.Argument(help="Tên đăng nhập")],
-    full_name: Annotated[str, typer.Option(help="Họ tên")] = "Quản trị hệ thống",
+    full_name: Annotated[str, typer.Option(help="Họ tên")] = "Quản trị viên",
     password_stdin: Annotated[bool, typer.Option(help="Đọc mật khẩu từ stdin thay vì hỏi")] = False,
 ) -> None:
     """Tạo tài khoản quản trị (toàn quyền phạm vi). Không có mật khẩu mặc định."""

@@ -37,7 +37,7 @@ def layout(lang: str = "vi", **_: Any) -> html.Div:
                         for c in ("seq", "time", "actor", "action", "target", "detail", "client_ip")],
             rowData=[],
             defaultColDef={"sortable": True, "resizable": True, "wrapText": True, "autoHeight": True},
-            dashGridOptions={"pagination": True, "paginationPageSize": 25},
+            dashGridOptions={"pagination": True, "paginationPageSize": 20},
             style={"height": "70vh"},
         ),
     ])
