@@ -148,7 +148,9 @@ def cameras_export(
     """Xuất toàn bộ danh mục camera."""
     with _warehouse(ctx) as warehouse, warehouse.reader() as cur:
         frame = queries.cameras_table(cur)
-    _guard(lambda: _write_or_fail(write_cameras, frame, file))
+        _guard(lambda: _write_or_fail(write_cameras, frame, file))
+        audit.append(warehouse, audit.AuditEvent(actor="cli", action="cameras_exported", target=str(file),
+                                                 detail={"rows": len(frame)}))
     typer.echo(f"Đã xuất {len(frame)} camera vào {file}.")
 
 
@@ -172,7 +174,9 @@ def sites_export(
     """Xuất toàn bộ điểm lắp đặt."""
     with _warehouse(ctx) as warehouse, warehouse.reader() as cur:
         frame = queries.sites_table(cur)
-    _guard(lambda: _write_or_fail(write_sites, frame, file))
+        _guard(lambda: _write_or_fail(write_sites, frame, file))
+        audit.append(warehouse, audit.AuditEvent(actor="cli", action="sites_exported", target=str(file),
+                                                 detail={"rows": len(frame)}))
     typer.echo(f"Đã xuất {len(frame)} điểm lắp đặt vào {file}.")
 
 

@@ -45,25 +45,24 @@ class SessionRecord:
     ended_at: datetime | None
 
 
-def get_user(warehouse: Warehouse, username: str) -> UserRecord | None:
-    with warehouse.reader() as cur:
-        row = cur.execute(
-            "SELECT username, full_name, role, password_hash, active, password_changed_at FROM users WHERE username = ?",
-            [username],
-        ).fetchone()
-    if row is None:
-        return None
+_USER_COLUMNS = "username, full_name, role, password_hash, active, password_changed_at"
+
+
+def _user(row: tuple) -> UserRecord:  # type: ignore[type-arg]
     return UserRecord(username=row[0], full_name=row[1], role=row[2], password_hash=row[3], active=bool(row[4]),
                       password_changed_at=row[5])
 
 
+def get_user(warehouse: Warehouse, username: str) -> UserRecord | None:
+    with warehouse.reader() as cur:
+        row = cur.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE username = ?", [username]).fetchone()
+    return _user(row) if row else None
+
+
 def list_users(warehouse: Warehouse) -> list[UserRecord]:
     with warehouse.reader() as cur:
-        rows = cur.execute(
-            "SELECT username, full_name, role, password_hash, active, password_changed_at FROM users ORDER BY username"
-        ).fetchall()
-    return [UserRecord(username=r[0], full_name=r[1], role=r[2], password_hash=r[3], active=bool(r[4]),
-                       password_changed_at=r[5]) for r in rows]
+        rows = cur.execute(f"SELECT {_USER_COLUMNS} FROM users ORDER BY username").fetchall()
+    return [_user(r) for r in rows]
 
 
 def count_users(warehouse: Warehouse, role: str | None = None) -> int:

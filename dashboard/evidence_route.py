@@ -142,7 +142,11 @@ def register_evidence_route(server: flask.Flask, services: DashboardServices) ->
             if path.suffix.lower() in IMAGE_SUFFIXES:
                 data = _watermark_image(data, path.suffix, stamp)
             elif path.suffix.lower() == ".mp4":
-                data = _watermark_mp4(data, f"Mắt Thần – tải bởi {stamp}")
+                try:
+                    data = _watermark_mp4(data, f"Mắt Thần – tải bởi {stamp}")
+                except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+                    accounts.audit(user.username, "evidence_watermark_failed", f"{violation_id}/{name}", ip)
+                    raise Conflict("the clip could not be watermarked; download refused") from exc
         accounts.audit(user.username, "evidence_downloaded" if download else "evidence_viewed",
                        f"{violation_id}/{name}", ip, masked=masked)
         response = flask.Response(data, mimetype=mimetypes.guess_type(name)[0] or "application/octet-stream")

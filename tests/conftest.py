@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -67,3 +71,24 @@ def config_file(tmp_path: Path) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+@contextmanager
+def warehouse_held_by_another_process(path: Path) -> Iterator[None]:
+    """Another Python process opens the warehouse at ``path`` and keeps it until exit."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys
+            sys.path.insert(0, {str(ROOT)!r})
+            from analytics.warehouse import Warehouse
+            w = Warehouse.open({str(path)!r})
+            print("ready", flush=True)
+            sys.stdin.readline()
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        yield
+    finally:
+        holder.communicate("\n", timeout=30)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from typer.testing import CliRunner
 
 from analytics.warehouse import Warehouse
 from cli import app
-from tests.conftest import REGISTRY_DIR
+from tests.conftest import REGISTRY_DIR, warehouse_held_by_another_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,25 +93,11 @@ def test_bad_config_is_reported_without_traceback(tmp_path: Path) -> None:
 
 def test_locked_warehouse_gives_a_clear_message(config_file: Path, tmp_path: Path) -> None:
     path = tmp_path / "runtime" / "warehouse.duckdb"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
-            import sys
-            sys.path.insert(0, {str(ROOT)!r})
-            from analytics.warehouse import Warehouse
-            w = Warehouse.open({str(path)!r})
-            print("ready", flush=True)
-            sys.stdin.readline()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+    with warehouse_held_by_another_process(path):
         result = subprocess.run(
             [sys.executable, str(ROOT / "cli.py"), "--config", str(config_file), "demo", "prepare"],
             capture_output=True, text=True, timeout=120, cwd=ROOT,
         )
-    finally:
-        holder.communicate("\n", timeout=30)
     assert result.returncode == 2
     assert str(path) in result.stderr and "tiến trình khác" in result.stderr
     assert "Traceback" not in result.stderr

@@ -11,7 +11,7 @@ import logging
 import re
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -99,12 +99,7 @@ class AccountService:
             raise AccountError("Tên đăng nhập gồm 3–32 ký tự a-z, 0-9, dấu chấm, gạch dưới hoặc gạch ngang.")
         if store.get_user(self.warehouse, username) is not None:
             raise AccountError(f"Tài khoản {username} đã tồn tại.")
-        scopes = list(scopes)
-        if not scopes:
-            raise AccountError("Cần ít nhất một phạm vi (toàn bộ, tỉnh, khu vực hoặc nhóm camera).")
-        for scope in scopes:
-            if not store.scope_exists(self.warehouse, scope):
-                raise AccountError(f"Phạm vi không tồn tại: {scope.kind} {scope.scope_id}")
+        scopes = self._checked_scopes(scopes)
         self.check_password_rules(password)
         now = self._clock()
         store.save_user(self.warehouse, UserRecord(
@@ -116,23 +111,15 @@ class AccountService:
 
     def set_active(self, username: str, active: bool, *, actor: str) -> None:
         user = self._existing(username)
-        store.save_user(self.warehouse, UserRecord(
-            username=user.username, full_name=user.full_name, role=user.role, password_hash=user.password_hash,
-            active=active, password_changed_at=user.password_changed_at), None, now=self._clock())
+        store.save_user(self.warehouse, replace(user, active=active), None, now=self._clock())
         if not active:
             store.end_sessions(self.warehouse, at=self._clock(), reason="disabled", username=username)
         self.audit(actor, "user_enabled" if active else "user_disabled", username)
 
     def set_role_and_scopes(self, username: str, role: Role, scopes: Iterable[ScopeEntry], *, actor: str) -> None:
         user = self._existing(username)
-        scopes = list(scopes)
-        for scope in scopes:
-            if not store.scope_exists(self.warehouse, scope):
-                raise AccountError(f"Phạm vi không tồn tại: {scope.kind} {scope.scope_id}")
-        store.save_user(self.warehouse, UserRecord(
-            username=user.username, full_name=user.full_name, role=Role(role).value,
-            password_hash=user.password_hash, active=user.active, password_changed_at=user.password_changed_at),
-            scopes, now=self._clock())
+        scopes = self._checked_scopes(scopes)
+        store.save_user(self.warehouse, replace(user, role=Role(role).value), scopes, now=self._clock())
         self.audit(actor, "user_permissions_changed", username, role=Role(role).value,
                    scopes=[f"{s.kind}:{s.scope_id}" for s in scopes])
 
@@ -140,12 +127,19 @@ class AccountService:
         user = self._existing(username)
         self.check_password_rules(new_password)
         now = self._clock()
-        store.save_user(self.warehouse, UserRecord(
-            username=user.username, full_name=user.full_name, role=user.role,
-            password_hash=self._hasher.hash(new_password), active=user.active, password_changed_at=now),
-            None, now=now)
+        store.save_user(self.warehouse, replace(user, password_hash=self._hasher.hash(new_password),
+                                                password_changed_at=now), None, now=now)
         store.end_sessions(self.warehouse, at=now, reason="password_reset", username=username)
         self.audit(actor, "password_reset", username)
+
+    def _checked_scopes(self, scopes: Iterable[ScopeEntry]) -> list[ScopeEntry]:
+        checked = list(scopes)
+        if not checked:
+            raise AccountError("Cần ít nhất một phạm vi (toàn bộ, tỉnh, khu vực hoặc nhóm camera).")
+        for scope in checked:
+            if not store.scope_exists(self.warehouse, scope):
+                raise AccountError(f"Phạm vi không tồn tại: {scope.kind} {scope.scope_id}")
+        return checked
 
     def _existing(self, username: str) -> UserRecord:
         user = store.get_user(self.warehouse, username)
@@ -227,9 +221,8 @@ class AccountService:
             raise AccountError("Mật khẩu mới phải khác mật khẩu hiện tại.")
         self.check_password_rules(new)
         now = self._clock()
-        store.save_user(self.warehouse, UserRecord(
-            username=record.username, full_name=record.full_name, role=record.role,
-            password_hash=self._hasher.hash(new), active=record.active, password_changed_at=now), None, now=now)
+        store.save_user(self.warehouse, replace(record, password_hash=self._hasher.hash(new),
+                                                password_changed_at=now), None, now=now)
         store.end_sessions(self.warehouse, at=now, reason="password_changed", username=user.username,
                            keep=user.session_id)
         self.audit(user.username, "password_changed", user.username, client_ip)

@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -11,8 +8,7 @@ import pytest
 from analytics.records import CameraStatus, CountBin
 from analytics.warehouse import Warehouse, WarehouseError, WarehouseLockedError, available_migrations
 from tests.analytics import builders
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import warehouse_held_by_another_process
 
 
 def test_new_file_is_migrated_to_latest(warehouse: Warehouse) -> None:
@@ -112,26 +108,11 @@ def test_upsert_rejects_mixed_and_unknown_types(warehouse: Warehouse) -> None:
 
 def test_second_process_gets_a_clear_lock_error(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
-            import sys, time
-            sys.path.insert(0, {str(ROOT)!r})
-            from analytics.warehouse import Warehouse
-            w = Warehouse.open({str(path)!r})
-            print("ready", flush=True)
-            sys.stdin.readline()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
-        with pytest.raises(WarehouseLockedError) as info:
-            Warehouse.open(path)
-        message = str(info.value)
-        assert str(path) in message
-        assert "tiến trình khác" in message
-    finally:
-        holder.communicate("\n", timeout=30)
+    with warehouse_held_by_another_process(path), pytest.raises(WarehouseLockedError) as info:
+        Warehouse.open(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert "tiến trình khác" in message
 
 
 def test_not_a_database_file_is_reported(tmp_path: Path) -> None:

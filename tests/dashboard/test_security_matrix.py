@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import imageio_ffmpeg
 import pytest
 from dash import Dash
 from flask.testing import FlaskClient
 from PIL import Image
 
-from analytics.evidence_manifest import EvidenceFile, EvidenceManifest, sha256_file, write_manifest
+from analytics.evidence_manifest import EvidenceFile, EvidenceManifest, load_manifest, sha256_file, write_manifest
 from analytics.records import DataSource
 from analytics.warehouse import Warehouse
 from dashboard.auth.permissions import Permission, Role, allowed, matrix_markdown
@@ -207,3 +209,22 @@ def test_scope_is_enforced_on_evidence_and_callbacks(secured: Dash, clients: Cal
         ids = [cd[0] for tr in json.loads(text)["map-graph"]["figure"]["data"] if tr.get("meta") == "camera"
                for cd in tr["customdata"]]
         assert len(ids) == expected_count and all(i.startswith(expected_prefix) for i in ids)
+
+
+def test_clip_download_is_watermarked_in_its_metadata(secured: Dash, demo_warehouse: Warehouse,
+                                                     clients: Callable[[str], FlaskClient]) -> None:
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    folder = demo_warehouse.path.parent / "evidence" / "KG-VP-001" / KG_VIOLATION
+    subprocess.run([ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=duration=1:size=64x48:rate=5",
+                    "-c:v", "libx264", "-pix_fmt", "yuv420p", str(folder / "clip.mp4")], check=True, timeout=60)
+    manifest = load_manifest(folder)
+    write_manifest(folder, EvidenceManifest(violation_id=manifest.violation_id, files=tuple(
+        EvidenceFile(name=f.name, sha256=sha256_file(folder / f.name), kind=f.kind, personal=f.personal,
+                     redact=f.redact, masked=f.masked) for f in manifest.files)))
+    response = clients("enforcement_officer").get(f"/evidence/{KG_VIOLATION}/clip.mp4?download=1")
+    assert response.status_code == 200
+    out = folder.parent / "downloaded.mp4"
+    out.write_bytes(response.data)
+    probe = subprocess.run([ffmpeg, "-hide_banner", "-i", str(out)], capture_output=True, text=True, timeout=60)
+    assert "tải bởi enforcement_officer" in probe.stderr
+    assert clients("commander").get(f"/evidence/{KG_VIOLATION}/clip.mp4?download=1").status_code == 403
