@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
+from pydantic import ValidationError
 
 from analytics import queries
 from analytics.warehouse import Warehouse, WarehouseError
@@ -28,7 +29,9 @@ from layers.geodata import GeoDataError
 from layers.registry_io import RegistryFileError, write_cameras, write_sites
 from logsetup import configure_logging
 from settings import Settings, SettingsError, load_settings
+from simulator.clip import render_clip
 from simulator.demo_registry import build_demo_registry, write_demo_registry, write_demo_scopes
+from simulator.world import SimScene, SimSceneError, load_sim_scene
 
 app = typer.Typer(help="Mắt Thần — nền tảng vận hành camera giao thông cấp tỉnh.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -36,6 +39,8 @@ db_app = typer.Typer(help="Kho dữ liệu DuckDB: migration, trạng thái.", n
 cameras_app = typer.Typer(help="Danh mục camera: nhập/xuất CSV, GeoJSON, GeoPackage.", no_args_is_help=True)
 sites_app = typer.Typer(help="Điểm lắp đặt: nhập/xuất CSV, GeoJSON, GeoPackage.", no_args_is_help=True)
 demo_app = typer.Typer(help="Dữ liệu mô phỏng cho trình diễn và kiểm thử.", no_args_is_help=True)
+simulator_app = typer.Typer(help="Thế giới camera mô phỏng: dựng clip có dữ liệu chuẩn, camera IP ảo.",
+                            no_args_is_help=True)
 users_app = typer.Typer(help="Tài khoản, vai trò và phạm vi (tỉnh → khu vực → nhóm camera).", no_args_is_help=True)
 audit_app = typer.Typer(help="Nhật ký kiểm toán có chuỗi băm: kiểm tra, xuất.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -43,10 +48,12 @@ app.add_typer(cameras_app, name="cameras")
 app.add_typer(sites_app, name="sites")
 app.add_typer(demo_app, name="demo")
 app.add_typer(users_app, name="users")
+app.add_typer(simulator_app, name="simulator")
 app.add_typer(audit_app, name="audit")
 
 T = TypeVar("T")
-_EXPECTED = (SettingsError, WarehouseError, RegistryFileError, GeoDataError, AccountError)
+_EXPECTED = (SettingsError, WarehouseError, RegistryFileError, GeoDataError, AccountError, SimSceneError,
+             ValidationError)
 ScopeOption = Annotated[list[str], typer.Option(
     "--scope", help="Phạm vi, lặp lại được: all, province:91, area:KG-RG, group:KG-RG-VP")]
 
@@ -210,6 +217,46 @@ def demo_registry(
     scope_paths = write_demo_scopes(registry, out or settings.data.registry_dir)
     typer.echo(f"{len(registry.sites)} điểm → {sites_path}; {len(registry.cameras)} camera → {cameras_path}; "
                f"khu vực và nhóm → {', '.join(p.name for p in scope_paths)}")
+
+
+SCENES_DIR = Path(__file__).resolve().parent / "data" / "scenes" / "sim"
+
+
+@simulator_app.command("scenes")
+def simulator_scenes() -> None:
+    """Liệt kê các cảnh mô phỏng có sẵn."""
+    for path in sorted(SCENES_DIR.glob("*.yaml")):
+        scene = _guard(lambda p=path: load_sim_scene(p))
+        typer.echo(f"{scene.name:<20} {scene.kind:<13} {scene.title}")
+
+
+@simulator_app.command("render")
+def simulator_render(
+    scene: Annotated[str, typer.Option(help="Tên cảnh (xem 'simulator scenes') hoặc đường dẫn YAML")],
+    seconds: Annotated[float, typer.Option(min=1, max=3600, help="Độ dài clip (giây)")] = 60.0,
+    seed: Annotated[int, typer.Option(help="Hạt giống ngẫu nhiên: cùng hạt giống = cùng clip")] = 7,
+    out: Annotated[Path, typer.Option(help="Thư mục ghi clip, dữ liệu chuẩn, cấu hình cảnh")] = Path(
+        "data/runtime/clips"),
+    lighting: Annotated[str | None, typer.Option(help="day hoặc night (ghi đè cảnh)")] = None,
+    weather: Annotated[str | None, typer.Option(help="clear hoặc rain (ghi đè cảnh)")] = None,
+    fps: Annotated[float | None, typer.Option(help="Số khung hình/giây (ghi đè cảnh)")] = None,
+) -> None:
+    """Dựng clip H.264 (xem được trên trình duyệt) kèm dữ liệu chuẩn (.truth.json) và cấu hình cảnh."""
+    path = Path(scene) if scene.endswith(".yaml") else SCENES_DIR / f"{scene}.yaml"
+    sim_scene = _guard(lambda: load_sim_scene(path))
+    overrides: dict[str, object] = {}
+    if lighting:
+        overrides["lighting"] = lighting
+    if weather:
+        overrides["weather"] = weather
+    if fps:
+        overrides["frame"] = sim_scene.frame.model_copy(update={"fps": fps})
+    if overrides:
+        sim_scene = _guard(lambda: SimScene.model_validate({**sim_scene.model_dump(), **overrides}))
+    suffix = "".join(f"_{v}" for k, v in overrides.items() if k != "frame")
+    result = render_clip(sim_scene, seconds=seconds, seed=seed, out_dir=out, name=f"{sim_scene.name}{suffix}_s{seed}")
+    typer.echo(f"{result.video} ({result.frames} khung hình, dựng {result.render_fps:.0f} fps, "
+               f"{result.violations} vi phạm)\n{result.truth}\n{result.scene_config}")
 
 
 def _password(from_stdin: bool) -> str:
