@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
+import yaml
 from pydantic import ValidationError
 
 from analytics import queries
@@ -29,6 +30,7 @@ from layers.geodata import GeoDataError
 from layers.registry_io import RegistryFileError, write_cameras, write_sites
 from logsetup import configure_logging
 from settings import Settings, SettingsError, load_settings
+from simulator.camera_server import Fault, VirtualCameraServer, build_farm
 from simulator.clip import render_clip
 from simulator.demo_registry import build_demo_registry, write_demo_registry, write_demo_scopes
 from simulator.world import SimScene, SimSceneError, load_sim_scene
@@ -257,6 +259,40 @@ def simulator_render(
     result = render_clip(sim_scene, seconds=seconds, seed=seed, out_dir=out, name=f"{sim_scene.name}{suffix}_s{seed}")
     typer.echo(f"{result.video} ({result.frames} khung hình, dựng {result.render_fps:.0f} fps, "
                f"{result.violations} vi phạm)\n{result.truth}\n{result.scene_config}")
+
+
+@simulator_app.command("serve")
+def simulator_serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Địa chỉ lắng nghe (mặc định chỉ loopback)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8090,
+    faults: Annotated[Path | None, typer.Option(help="YAML {camera_id: fault} bật sẵn khi khởi động")] = Path(
+        "data/simulator/faults.yaml"),
+    width: Annotated[int, typer.Option(min=160, max=1920)] = 640,
+    height: Annotated[int, typer.Option(min=120, max=1080)] = 360,
+) -> None:
+    """Chạy camera IP ảo cho mọi camera trong danh mục: ảnh chụp JPEG, luồng MJPEG, lỗi giả lập."""
+    settings = _settings(ctx)
+    initial: dict[str, Fault] = {}
+    if faults is not None and faults.exists():
+        raw = yaml.safe_load(faults.read_text(encoding="utf-8")) or {}
+        try:
+            initial = {str(k): Fault(v) for k, v in raw.items()}
+        except ValueError as exc:
+            _fail(f"{faults}: {exc}; faults: {', '.join(f.value for f in Fault)}")
+    typer.echo("Đang dựng khung hình cho camera ảo…")
+    farm = build_farm(settings.data.registry_dir / "cameras.csv", SCENES_DIR, faults=initial, width=width,
+                      height=height)
+    server = VirtualCameraServer((host, port), farm)
+    typer.echo(f"Camera ảo: http://{host}:{port}/cameras/<id>/snapshot.jpg | stream.mjpeg "
+               f"({len(farm.specs)} camera, {len(initial)} đang lỗi). Ctrl+C để dừng.")
+    try:
+        server.serve_forever(poll_interval=0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def _password(from_stdin: bool) -> str:

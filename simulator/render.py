@@ -51,8 +51,9 @@ def _shade(colour: tuple[int, int, int], k: float) -> tuple[int, int, int]:
 
 
 class Renderer:
-    def __init__(self, scene: SimScene, seed: int) -> None:
+    def __init__(self, scene: SimScene, seed: int, *, overlay: bool = True) -> None:
         self.scene = scene
+        self.with_overlay = overlay
         self.cam = Camera.of(scene)
         self.w, self.h = scene.frame.width, scene.frame.height
         self.rng = np.random.default_rng(seed)
@@ -353,8 +354,9 @@ class Renderer:
             if dx or dy:
                 arr = np.roll(arr, (dy, dx), axis=(0, 1))
         arr = np.array(arr)  # writable
-        overlay = self._overlay(when_utc.astimezone(VN).strftime("%d-%m-%Y %H:%M:%S"))
-        arr[: overlay.shape[0], : overlay.shape[1]] = overlay  # burnt in after shake: it never moves
+        if self.with_overlay:
+            overlay = self._overlay(when_utc.astimezone(VN).strftime("%d-%m-%Y %H:%M:%S"))
+            arr[: overlay.shape[0], : overlay.shape[1]] = overlay  # burnt in after shake: it never moves
         return arr, boxes
 
     def _overlay(self, stamp: str) -> np.ndarray:
