@@ -111,10 +111,10 @@ class CameraFarm:
         self._frozen: dict[str, bytes] = {}
         self._cache: dict[str, tuple[int, bytes]] = {}
         self._scene_of = {s.camera_id: self._pick_scene(s, street_scene) for s in specs}
+        self._phase = {s.camera_id: zlib.crc32(s.camera_id.encode()) % 997 for s in specs}
 
     def scene_of(self, camera_id: str) -> str:
         return self._scene_of[camera_id]
-        self._phase = {s.camera_id: zlib.crc32(s.camera_id.encode()) % 997 for s in specs}
 
     def _pick_scene(self, spec: CameraSpec, street_scene: str) -> str:
         """Violation cameras show the scene that looks like their site; the others a street."""
