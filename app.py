@@ -22,6 +22,7 @@ from bootstrap import (
     load_secret_key,
     open_warehouse,
     prepare_demo,
+    prepare_history,
     secret_key_path,
     warehouse_is_empty,
 )
@@ -42,6 +43,9 @@ def build(settings: Settings):  # type: ignore[no-untyped-def]
     if settings.demo.prepare_on_start and warehouse_is_empty(warehouse):
         log.info("warehouse %s has no cameras: loading the embedded demo registry", warehouse.path)
         prepare_demo(settings, warehouse, geodata)
+        if settings.demo.history_days:
+            log.info("simulating %d days of demo history (about half a minute)", settings.demo.history_days)
+            prepare_history(warehouse, days=settings.demo.history_days)
     for edition in ("2008", "2025"):
         geodata.provinces(edition)  # read once at start-up, not on the first click
     geodata.vietnam_outline()

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import UTC, date, datetime
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from analytics import queries
-from analytics.records import DataSource
+from analytics.records import CameraCheck, CountBin, DataSource, Outage, Violation
 from analytics.warehouse import Warehouse
 from layers.geodata import GeoData
 from dashboard.auth.accounts import AccountService, SecurityPolicy
 from layers.registry_io import read_cameras, read_scopes, read_sites
 from settings import Settings
+from simulator.demo_history import HistoryCamera, build_history
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,49 @@ def import_registry(
     cameras = read_cameras(cameras_file, geodata, known, source=source) if cameras_file else []
     warehouse.upsert(sites, cameras)
     return ImportResult(sites=len(sites), cameras=len(cameras))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class HistoryResult:
+    days: int
+    count_bins: int
+    violations: int
+    camera_checks: int
+    outages: int
+    skipped: bool
+
+
+def prepare_history(warehouse: Warehouse, *, days: int, seed: int = 2024, end: date | None = None) -> HistoryResult:
+    """Write the simulated history window ending ``end`` (default today) unless that window
+    was already written: then nothing is added. A new window replaces the old demo rows."""
+    with warehouse.reader() as cur:
+        cams = cur.execute(
+            "SELECT c.camera_id, c.kind, s.kind, c.province_code FROM cameras c JOIN sites s USING (site_id) "
+            "WHERE c.source = 'demo' ORDER BY c.camera_id").fetchall()
+    cameras = [HistoryCamera(camera_id=c, kind=k, site_kind=sk, plate_prefix="17" if p == "34" else "68")
+               for c, k, sk, p in cams]
+    history = build_history(cameras, days=days, end=end, seed=seed)
+    with warehouse.reader() as cur:
+        done = cur.execute("SELECT count(*) FROM demo_history WHERE window_start = ? AND window_end = ? AND seed = ?",
+                           [history.start_utc, history.end_utc, seed]).fetchone()
+        previous = cur.execute("SELECT count(*) FROM demo_history").fetchone()
+    if done and done[0]:
+        return HistoryResult(days=days, count_bins=0, violations=0, camera_checks=0, outages=0, skipped=True)
+    if previous and previous[0]:
+        log.info("replacing the previous demo history window (slower: deletes millions of rows)")
+    # Each table in its own transaction; the window is marked done only after all four, so
+    # a run killed half-way is simply redone by the next one (its partial rows replaced).
+    for record_type, frame in ((CountBin, history.count_bins), (Violation, history.violations),
+                               (CameraCheck, history.camera_checks), (Outage, history.outages)):
+        warehouse.replace_demo(record_type, frame)
+    with warehouse.writer() as cur:
+        cur.execute("DELETE FROM demo_history")
+        cur.execute("INSERT INTO demo_history VALUES (?, ?, ?, ?)",
+                    [history.start_utc, history.end_utc, seed, datetime.now(UTC)])
+    log.info("demo history: %d days, %d count bins, %d violations, %d checks, %d outages", days,
+             len(history.count_bins), len(history.violations), len(history.camera_checks), len(history.outages))
+    return HistoryResult(days=days, count_bins=len(history.count_bins), violations=len(history.violations),
+                         camera_checks=len(history.camera_checks), outages=len(history.outages), skipped=False)
 
 
 def prepare_demo(settings: Settings, warehouse: Warehouse, geodata: GeoData) -> ImportResult:

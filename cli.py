@@ -23,7 +23,7 @@ from analytics.warehouse import Warehouse, WarehouseError
 from analytics import accounts as account_store
 from analytics import audit
 from analytics.accounts import ScopeEntry
-from bootstrap import build_accounts, import_registry, load_geodata, open_warehouse, prepare_demo
+from bootstrap import build_accounts, import_registry, load_geodata, open_warehouse, prepare_demo, prepare_history
 from dashboard.auth.accounts import AccountError
 from dashboard.auth.permissions import Role, matrix_markdown
 from layers.geodata import GeoDataError
@@ -197,13 +197,24 @@ def _write_or_fail(writer: Callable[[Any, Path], Path], frame: Any, file: Path) 
 
 
 @demo_app.command("prepare")
-def demo_prepare(ctx: typer.Context) -> None:
-    """Nạp dữ liệu mô phỏng (danh mục camera mô phỏng). Chạy lại không thêm bản ghi trùng."""
+def demo_prepare(
+    ctx: typer.Context,
+    days: Annotated[int | None, typer.Option(min=0, max=730, help="Số ngày lịch sử (mặc định demo.history_days)")] = None,
+    seed: Annotated[int, typer.Option(help="Hạt giống của lịch sử mô phỏng")] = 2024,
+) -> None:
+    """Nạp dữ liệu mô phỏng: danh mục camera và lịch sử (đếm xe 15 phút, vi phạm, kiểm tra camera,
+    sự cố). Chạy lại cùng ngày không thêm gì."""
     settings = _settings(ctx)
     geodata = load_geodata(settings)
+    days = settings.demo.history_days if days is None else days
     with _warehouse(ctx) as warehouse:
         result = _guard(lambda: prepare_demo(settings, warehouse, geodata))
+        history = prepare_history(warehouse, days=days, seed=seed) if days else None
     typer.echo(f"Dữ liệu mô phỏng sẵn sàng: {result.sites} điểm, {result.cameras} camera.")
+    if history is not None:
+        typer.echo("Lịch sử đã có, không thêm gì." if history.skipped else
+                   f"Lịch sử {history.days} ngày: {history.count_bins} ô đếm 15 phút, {history.violations} vi phạm, "
+                   f"{history.camera_checks} lần kiểm tra, {history.outages} sự cố.")
 
 
 @demo_app.command("registry")

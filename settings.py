@@ -106,8 +106,9 @@ class SecuritySettings(_Section):
 
 class DemoSettings(_Section):
     prepare_on_start: bool = Field(
-        True, title="Khi kho dữ liệu chưa có camera, nạp danh mục mô phỏng lúc khởi động"
+        True, title="Khi kho dữ liệu chưa có camera, nạp danh mục và lịch sử mô phỏng lúc khởi động"
     )
+    history_days: int = Field(180, ge=0, le=730, title="Số ngày lịch sử mô phỏng (0 = không tạo)")
 
 
 class Settings(BaseSettings):

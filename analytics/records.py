@@ -156,6 +156,7 @@ class Violation:
     speed_kmh: float | None
     evidence_path: str | None
     run_id: str | None
+    workflow_state: str = "detected"
     source: DataSource = DataSource.PIPELINE
 
     def __post_init__(self) -> None:

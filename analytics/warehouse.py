@@ -229,13 +229,46 @@ class Warehouse:
         with self.writer() as cur:
             for spec, frame in frames:
                 columns = ", ".join(f'"{c}"' for c in frame.columns)
-                cur.register("_batch", frame)
-                try:
-                    cur.execute(f"INSERT OR REPLACE INTO {spec.table} ({columns}) SELECT {columns} FROM _batch")
-                finally:
-                    cur.unregister("_batch")
+                cur.register("_batch", frame)  # dropped with the cursor, also after a failure
+                cur.execute(f"INSERT OR REPLACE INTO {spec.table} ({columns}) SELECT {columns} FROM _batch")
+                cur.unregister("_batch")
                 written += len(frame)
         return written
+
+    def replace_demo(self, record_type: type, frame: pd.DataFrame, *, time_column: str | None = None,
+                     start: datetime | None = None, end: datetime | None = None) -> int:
+        """Replace the ``source='demo'`` rows of one table (within [start, end) of
+        ``time_column`` when given) by ``frame``, in one transaction; returns rows written.
+
+        ``frame`` must have exactly the columns of ``record_type`` (bulk path for the
+        simulated history, where building millions of record objects would be wasteful).
+        """
+        spec = _TABLES.get(record_type)
+        if spec is None:
+            raise TypeError(f"no warehouse table for {record_type.__name__}")
+        expected = [f.name for f in dataclasses.fields(record_type)]
+        if not frame.empty and sorted(frame.columns) != sorted(expected):
+            raise ValueError(f"{record_type.__name__} frame columns {sorted(frame.columns)} != {sorted(expected)}")
+        if not frame.empty and (frame["source"] != "demo").any():
+            raise ValueError("replace_demo writes demo rows only")
+        where, params = "source = 'demo'", []
+        if time_column is not None:
+            if time_column not in expected or start is None or end is None:
+                raise ValueError("time_column needs start and end and must be a column")
+            where += f' AND "{time_column}" >= ? AND "{time_column}" < ?'
+            params = [start, end]
+        with self.writer() as cur:
+            cur.execute(f"DELETE FROM {spec.table} WHERE {where}", params)
+            if frame.empty:
+                return 0
+            data = frame.loc[:, expected]
+            if spec.stamped:
+                data = data.assign(updated_at=pd.Timestamp.now(tz="UTC"))
+            columns = ", ".join(f'"{c}"' for c in data.columns)
+            cur.register("_batch", data)
+            cur.execute(f"INSERT INTO {spec.table} ({columns}) SELECT {columns} FROM _batch")
+            cur.unregister("_batch")
+        return len(frame)
 
     @staticmethod
     def _frame(records: Sequence[Any]) -> tuple[_TableSpec, pd.DataFrame]:

@@ -67,6 +67,7 @@ def config_file(tmp_path: Path) -> Path:
     path.write_text(
         f"storage:\n  runtime_dir: {tmp_path / 'runtime'}\n"
         "scheduler:\n  enabled: false\n"
+        "demo:\n  history_days: 3\n"
         "logging:\n  level: WARNING\n",
         encoding="utf-8",
     )
