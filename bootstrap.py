@@ -21,7 +21,7 @@ from layers.geodata import GeoData
 from dashboard.auth.accounts import AccountService, SecurityPolicy
 from layers.registry_io import read_cameras, read_scopes, read_sites
 from settings import Settings
-from simulator.demo_history import HistoryCamera, build_history
+from simulator.demo_history import HistoryCamera, build_history, history_window
 
 log = logging.getLogger(__name__)
 
@@ -79,13 +79,14 @@ def prepare_history(warehouse: Warehouse, *, days: int, seed: int = 2024, end: d
             "WHERE c.source = 'demo' ORDER BY c.camera_id").fetchall()
     cameras = [HistoryCamera(camera_id=c, kind=k, site_kind=sk, plate_prefix="17" if p == "34" else "68")
                for c, k, sk, p in cams]
-    history = build_history(cameras, days=days, end=end, seed=seed)
+    start, stop = history_window(days, end)
     with warehouse.reader() as cur:
         done = cur.execute("SELECT count(*) FROM demo_history WHERE window_start = ? AND window_end = ? AND seed = ?",
-                           [history.start_utc, history.end_utc, seed]).fetchone()
+                           [start, stop, seed]).fetchone()
         previous = cur.execute("SELECT count(*) FROM demo_history").fetchone()
     if done and done[0]:
         return HistoryResult(days=days, count_bins=0, violations=0, camera_checks=0, outages=0, skipped=True)
+    history = build_history(cameras, days=days, end=end, seed=seed)
     if previous and previous[0]:
         log.info("replacing the previous demo history window (slower: deletes millions of rows)")
     # Each table in its own transaction; the window is marked done only after all four, so

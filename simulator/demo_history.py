@@ -105,14 +105,21 @@ def _outages(cam: HistoryCamera, seed: int, start: datetime, end: datetime) -> l
     return out
 
 
+def history_window(days: int, end: date | None = None) -> tuple[datetime, datetime]:
+    """UTC bounds of the ``days`` Vietnam-local days before ``end`` (default today)."""
+    end = end or datetime.now(UTC).date()
+    first = end - timedelta(days=days)
+    return (datetime.combine(first, datetime.min.time(), UTC) - VN_OFFSET,
+            datetime.combine(end, datetime.min.time(), UTC) - VN_OFFSET)
+
+
 def build_history(cameras: list[HistoryCamera], *, days: int = 180, end: date | None = None, seed: int = 2024,
                   now: datetime | None = None) -> History:
     """History for the ``days`` days before ``end`` (default: today, UTC); ``now`` bounds
     open outages (default: the end of the last day)."""
     end = end or datetime.now(UTC).date()
     first = end - timedelta(days=days)
-    start_dt = datetime.combine(first, datetime.min.time(), UTC) - VN_OFFSET
-    end_dt = datetime.combine(end, datetime.min.time(), UTC) - VN_OFFSET
+    start_dt, end_dt = history_window(days, end)
     now = now or end_dt
     profile = hourly_profile()
     bins_per_day = 96
