@@ -45,7 +45,8 @@ def build(settings: Settings):  # type: ignore[no-untyped-def]
         prepare_demo(settings, warehouse, geodata)
         if settings.demo.history_days:
             log.info("simulating %d days of demo history (about half a minute)", settings.demo.history_days)
-            prepare_history(warehouse, days=settings.demo.history_days)
+            prepare_history(warehouse, days=settings.demo.history_days, evidence_root=settings.storage.evidence_dir,
+                            scenes_dir=settings.data.sim_scenes_dir)
     for edition in ("2008", "2025"):
         geodata.provinces(edition)  # read once at start-up, not on the first click
     geodata.vietnam_outline()

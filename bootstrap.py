@@ -22,6 +22,8 @@ from dashboard.auth.accounts import AccountService, SecurityPolicy
 from layers.registry_io import read_cameras, read_scopes, read_sites
 from settings import Settings
 from simulator.demo_history import HistoryCamera, build_history, history_window
+from simulator.evidence_pool import build_pool
+from simulator.world import load_sim_scene
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +72,20 @@ class HistoryResult:
     skipped: bool
 
 
-def prepare_history(warehouse: Warehouse, *, days: int, seed: int = 2024, end: date | None = None) -> HistoryResult:
+def _evidence_for(site_kind: str, camera_id: str) -> str:
+    if site_kind == "gateway_bridge":
+        return "cau_tan_de"
+    if site_kind == "intersection":
+        return "nga_ba_thai_binh" if camera_id.startswith("TB-") else "nga_tu_rach_gia"
+    return "pho_tran_phu"
+
+
+def prepare_history(warehouse: Warehouse, *, days: int, seed: int = 2024, end: date | None = None,
+                    evidence_root: Path | None = None, scenes_dir: Path | None = None) -> HistoryResult:
     """Write the simulated history window ending ``end`` (default today) unless that window
-    was already written: then nothing is added. A new window replaces the old demo rows."""
+    was already written: then nothing is added. A new window replaces the old demo rows.
+    With ``evidence_root`` and ``scenes_dir``, demo violations point at a pool of rendered
+    evidence (clip, keyframes, plate crop, manifest) of the scene that looks like their site."""
     with warehouse.reader() as cur:
         cams = cur.execute(
             "SELECT c.camera_id, c.kind, s.kind, c.province_code FROM cameras c JOIN sites s USING (site_id) "
@@ -87,6 +100,11 @@ def prepare_history(warehouse: Warehouse, *, days: int, seed: int = 2024, end: d
     if done and done[0]:
         return HistoryResult(days=days, count_bins=0, violations=0, camera_checks=0, outages=0, skipped=True)
     history = build_history(cameras, days=days, end=end, seed=seed)
+    if evidence_root is not None and scenes_dir is not None and not history.violations.empty:
+        pool = build_pool([load_sim_scene(p) for p in sorted(scenes_dir.glob("*.yaml"))], evidence_root)
+        site_kind = {c.camera_id: c.site_kind for c in cameras}
+        history.violations["evidence_path"] = [
+            pool.get(_evidence_for(site_kind[cid], cid)) for cid in history.violations["camera_id"]]
     if previous and previous[0]:
         log.info("replacing the previous demo history window (slower: deletes millions of rows)")
     # Each table in its own transaction; the window is marked done only after all four, so

@@ -209,7 +209,8 @@ def demo_prepare(
     days = settings.demo.history_days if days is None else days
     with _warehouse(ctx) as warehouse:
         result = _guard(lambda: prepare_demo(settings, warehouse, geodata))
-        history = prepare_history(warehouse, days=days, seed=seed) if days else None
+        history = prepare_history(warehouse, days=days, seed=seed, evidence_root=settings.storage.evidence_dir,
+                                  scenes_dir=settings.data.sim_scenes_dir) if days else None
     typer.echo(f"Dữ liệu mô phỏng sẵn sàng: {result.sites} điểm, {result.cameras} camera.")
     if history is not None:
         typer.echo("Lịch sử đã có, không thêm gì." if history.skipped else

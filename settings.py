@@ -55,6 +55,7 @@ class StorageSettings(_Section):
 class DataSettings(_Section):
     geo_dir: Path = Field(Path("data/geo"), title="Dữ liệu địa lý tham chiếu")
     registry_dir: Path = Field(Path("data/registry"), title="Danh mục camera và điểm lắp đặt")
+    sim_scenes_dir: Path = Field(Path("data/scenes/sim"), title="Cảnh mô phỏng (bộ dựng clip, camera ảo)")
 
 
 class MapSettings(_Section):
@@ -161,6 +162,7 @@ class Settings(BaseSettings):
                     update={
                         "geo_dir": anchor(self.data.geo_dir),
                         "registry_dir": anchor(self.data.registry_dir),
+                        "sim_scenes_dir": anchor(self.data.sim_scenes_dir),
                     }
                 ),
             }

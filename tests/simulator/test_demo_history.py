@@ -8,9 +8,11 @@ import pandas as pd
 import pytest
 
 from analytics import queries
+from analytics.evidence_manifest import load_manifest, verify_folder
 from analytics.warehouse import Warehouse
 from bootstrap import prepare_history
 from simulator.demo_history import HistoryCamera, build_history
+from tests.conftest import ROOT
 
 CAMERAS = [
     HistoryCamera(camera_id="KG-VP-001", kind="violation", site_kind="intersection", plate_prefix="68"),
@@ -95,3 +97,18 @@ def test_prepare_twice_adds_nothing(demo_warehouse: Warehouse) -> None:
         first_check = cur.execute("SELECT min(checked_at) FROM camera_checks").fetchone()[0]
     assert not later.skipped and moved["camera_checks"] == counts["camera_checks"]
     assert first_check == datetime(2026, 11, 16, 17, tzinfo=UTC) + timedelta(hours=0)
+
+
+def test_demo_violations_carry_pool_evidence(demo_warehouse: Warehouse, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    root = tmp_path / "evidence"
+    prepare_history(demo_warehouse, days=2, end=date(2026, 11, 20), evidence_root=root,
+                    scenes_dir=ROOT / "data" / "scenes" / "sim")
+    with demo_warehouse.reader() as cur:
+        paths = cur.execute("SELECT DISTINCT evidence_path FROM violations ORDER BY 1").fetchall()
+    assert [p[0] for p in paths] == ["demo-pool/cau_tan_de", "demo-pool/nga_ba_thai_binh",
+                                     "demo-pool/nga_tu_rach_gia"]
+    for (path,) in paths:
+        folder = root / path
+        assert verify_folder(folder) == []
+        names = {f.name for f in load_manifest(folder).files}
+        assert {"clip.mp4", "keyframe_1.jpg", "keyframe_2.jpg", "keyframe_3.jpg", "plate.jpg"} <= names
