@@ -55,8 +55,8 @@ def build(settings: Settings):  # type: ignore[no-untyped-def]
         if settings.map.tiles_url else None
     accounts = build_accounts(settings, warehouse)
     if count_users(warehouse) == 0:
-        log.warning("no accounts yet: create the first administrator with "
-                    "'.venv/bin/python cli.py users create-admin USERNAME'")
+        log.warning("no accounts yet: stop the app and create the first administrator with 'make admin' "
+                    "(= .venv/bin/python cli.py users create-admin admin)")
     services = DashboardServices(
         warehouse=warehouse, accounts=accounts, secret_key=load_secret_key(secret_key_path(settings)),
         cookie_secure=settings.security.cookie_secure, evidence_root=settings.storage.evidence_dir,

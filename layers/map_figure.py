@@ -169,7 +169,10 @@ def camera_map_figure(
 
     labels = text.kind_labels if color_by == "kind" else text.status_labels
     colours = KIND_COLOURS if color_by == "kind" else STATUS_COLOURS
-    for key in reversed(list(labels)):  # first label drawn last = on top
+    # Draw order: for kinds the first label ends on top (violation cameras); for status the
+    # healthy majority goes underneath so every fault stays visible.
+    order = list(labels) if color_by == "status" else list(reversed(list(labels)))
+    for key in order:
         part = cameras[cameras[color_by] == key]
         if part.empty:
             continue
