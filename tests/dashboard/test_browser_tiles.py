@@ -4,7 +4,6 @@ loopback, real headless Chromium (software WebGL), tile requests observed on the
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -19,6 +18,7 @@ from dashboard.auth.accounts import AccountService
 from dashboard.services import DashboardServices
 from layers.geodata import GeoData
 from layers.map_figure import Tiles
+from tests.conftest import serving
 from tests.dashboard.test_browser_map import browser_login
 
 pytestmark = pytest.mark.browser
@@ -48,14 +48,8 @@ def tile_server() -> Iterator[tuple[str, list[str]]]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/{{z}}/{{x}}/{{y}}.png", hits
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as base:
+        yield f"{base}/{{z}}/{{x}}/{{y}}.png", hits
 
 
 def test_configured_tiles_are_drawn(dash_duo, demo_warehouse: Warehouse, geodata: GeoData,  # type: ignore[no-untyped-def]

@@ -6,7 +6,6 @@ import http.client
 import io
 import json
 import socket
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -26,7 +25,7 @@ from simulator.camera_server import (
     read_camera_specs,
 )
 from simulator.world import load_sim_scene
-from tests.conftest import REGISTRY_DIR
+from tests.conftest import REGISTRY_DIR, serving
 
 SCENES = Path(__file__).resolve().parents[2] / "data" / "scenes" / "sim"
 
@@ -41,14 +40,8 @@ def library() -> FrameLibrary:
 def server(library: FrameLibrary) -> Iterator[tuple[str, CameraFarm]]:
     specs = read_camera_specs(REGISTRY_DIR / "cameras.csv")
     farm = CameraFarm(specs, library, street_scene="pho_tran_phu", timeout_s=3.0)
-    srv = VirtualCameraServer(("127.0.0.1", 0), farm, stream_fps=10, stream_max_s=5)
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}", farm
-    finally:
-        srv.shutdown()
-        srv.server_close()
+    with serving(VirtualCameraServer(("127.0.0.1", 0), farm, stream_fps=10, stream_max_s=5)) as base:
+        yield base, farm
 
 
 def get(url: str, timeout: float = 5.0) -> bytes:
