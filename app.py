@@ -95,7 +95,7 @@ def main() -> int:
         waitress.serve(dash_app.server, host=host, port=port, threads=settings.server.threads,
                        ident="matthan")
     except KeyboardInterrupt:
-        pass
+        log.info("Ctrl+C: stopping")
     finally:
         if scheduler.running:
             scheduler.shutdown(wait=False)

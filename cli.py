@@ -301,7 +301,7 @@ def simulator_serve(
     try:
         server.serve_forever(poll_interval=0.5)
     except KeyboardInterrupt:
-        pass
+        typer.echo("Dừng camera ảo.")
     finally:
         server.shutdown()
         server.server_close()

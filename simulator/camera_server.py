@@ -228,7 +228,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self.connection.shutdown(2)
         except OSError:
-            pass
+            log.debug("connection already closed by the client")
 
     def do_GET(self) -> None:  # noqa: N802
         farm = self.server.farm
