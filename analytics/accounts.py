@@ -185,3 +185,14 @@ def end_sessions(warehouse: Warehouse, *, at: datetime, reason: str, session_id:
                 "AND session_id <> coalesce(?, '')",
                 [at, reason, username, keep],
             )
+
+
+def scope_choices(warehouse: Warehouse) -> list[tuple[str, str, str]]:
+    """Every scope a user can be given: (kind, id, Vietnamese label)."""
+    with warehouse.reader() as cur:
+        provinces = cur.execute("SELECT DISTINCT province_code_2025 FROM cameras ORDER BY 1").fetchall()
+        areas = cur.execute("SELECT area_id, name FROM areas ORDER BY area_id").fetchall()
+        groups = cur.execute("SELECT group_id, name FROM camera_groups ORDER BY group_id").fetchall()
+    return ([("all", "*", "Toàn bộ")] + [("province", p, f"Tỉnh mã {p}") for (p,) in provinces]
+            + [("area", a, f"Khu vực {a} – {n}") for a, n in areas]
+            + [("group", g, f"Nhóm {g} – {n}") for g, n in groups])

@@ -34,6 +34,7 @@ def call_callback(
     state: list[tuple[str, str, Any]] | None = None,
     *,
     csrf: str | None = None,
+    changed: list[str] | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """POST one callback request; returns (status code, {component id: {prop: value}})."""
     if len(outputs) == 1:
@@ -47,7 +48,7 @@ def call_callback(
         "outputs": out_spec,
         "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
         "state": [{"id": i, "property": p, "value": v} for i, p, v in (state or [])],
-        "changedPropIds": [f"{i}.{p}" for i, p, _ in inputs],
+        "changedPropIds": changed if changed is not None else [f"{i}.{p}" for i, p, _ in inputs],
     }
     headers = {"X-CSRFToken": csrf_of(client) if csrf is None else csrf}
     response = client.post("/_dash-update-component", json=payload, headers=headers)

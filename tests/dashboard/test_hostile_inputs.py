@@ -290,3 +290,38 @@ def test_fresh_install_login_page_says_how_to_create_the_admin(warehouse: Wareho
         default_edition="2025", timezone="Asia/Ho_Chi_Minh"))
     page = app.server.test_client().get("/login").get_data(as_text=True)
     assert "make admin" in page and "Chưa có tài khoản" in page
+
+
+def _users_call(client, action: str, username: str, full_name: str = "", role: str = "planner",  # type: ignore[no-untyped-def]
+                scopes: list[str] | None = None, password: str = "") -> tuple[int, dict]:
+    buttons = ("users-create", "users-update", "users-lock", "users-unlock", "users-reset")
+    return call_callback(
+        client, [("users-table", "rowData"), ("users-message", "children")],
+        [(b, "n_clicks", 1 if b == action else None) for b in buttons],
+        [("users-username", "value", username), ("users-full-name", "value", full_name), ("users-role", "value", role),
+         ("users-scopes", "value", scopes or []), ("users-password", "value", password),
+         ("users-lang", "data", "vi")], changed=[f"{action}.n_clicks"])
+
+
+def test_admin_manages_users_from_the_dashboard(dash_app: Dash, demo_warehouse: Warehouse) -> None:
+    admin = login(dash_app.server, "admin")
+    payload = '<img src=x onerror="alert(1)">'
+    status, out = _users_call(admin, "users-create", "canbo9", payload, "enforcement_officer", ["area:KG-RG"],
+                              "Canbo-2026-x")
+    assert status == 200 and out["users-message"]["children"] == "Đã tạo tài khoản canbo9."
+    row = next(r for r in out["users-table"]["rowData"] if r["username"] == "canbo9")
+    assert row["full_name"] == payload and row["scopes"] == "area:KG-RG"  # plain text for the grid
+    assert login(dash_app.server, "canbo9", "Canbo-2026-x").get("/map").status_code == 200
+    _, out = _users_call(admin, "users-update", "canbo9", role="supervisor", scopes=["province:33"])
+    assert "Đã cập nhật" in out["users-message"]["children"]
+    _, out = _users_call(admin, "users-lock", "admin")
+    assert out["users-message"]["children"] == "Không thể tự khóa tài khoản của mình."
+    _, out = _users_call(admin, "users-create", "x", password="short")
+    assert "Tên đăng nhập" in out["users-message"]["children"]
+    actions = [(a, b, c) for a, b, c in audit_actions(demo_warehouse) if c == "canbo9"]
+    assert ("admin", "user_created", "canbo9") in actions and ("admin", "user_permissions_changed", "canbo9") in actions
+    planner = login(dash_app.server, "planner")
+    status, _ = _users_call(planner, "users-create", "evil", "Evil", "admin", ["all:*"], "Evil-2026-xx")
+    assert status == 403
+    with demo_warehouse.reader() as cur:
+        assert cur.execute("SELECT count(*) FROM users WHERE username = 'evil'").fetchone() == (0,)

@@ -112,6 +112,13 @@ CHECKS = [
         [("audit-table", "rowData"), ("audit-verify", "children")], [("audit-filter", "value", "")],
         [("audit-lang", "data", "vi")])),
     Check("route audit export", Permission.VIEW_AUDIT, _get("/export/audit.csv")),
+    Check("page /admin/users", Permission.MANAGE_USERS, _page("/admin/users")),
+    Check("callback users action", Permission.MANAGE_USERS, _callback(
+        [("users-table", "rowData"), ("users-message", "children")],
+        [("users-create", "n_clicks", None), ("users-update", "n_clicks", None), ("users-lock", "n_clicks", 1),
+         ("users-unlock", "n_clicks", None), ("users-reset", "n_clicks", None)],
+        [("users-username", "value", ""), ("users-full-name", "value", ""), ("users-role", "value", "planner"),
+         ("users-scopes", "value", []), ("users-password", "value", ""), ("users-lang", "data", "vi")])),
     Check("route evidence view", Permission.VIEW_EVIDENCE, _get(f"/evidence/{KG_VIOLATION}/keyframe.jpg")),
     Check("route evidence download", Permission.DOWNLOAD_EVIDENCE,
           _get(f"/evidence/{KG_VIOLATION}/keyframe.jpg?download=1")),
