@@ -141,8 +141,10 @@ def prepare_demo(settings: Settings, warehouse: Warehouse, geodata: GeoData) -> 
 
 
 def warehouse_is_empty(warehouse: Warehouse) -> bool:
+    """True when no camera is registered (checked at start-up: one small query)."""
     with warehouse.reader() as cur:
-        return queries.table_counts(cur).get("cameras", 0) == 0
+        row = cur.execute("SELECT count(*) FROM cameras").fetchone()
+    return not row or row[0] == 0
 
 
 def load_secret_key(path: Path) -> bytes:

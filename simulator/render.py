@@ -168,10 +168,9 @@ class Renderer:
     def _roadside(self, d: ImageDraw.ImageDraw) -> None:
         rnd = random.Random(7)
         x_left, x_right = road_edges(self.scene)
-        for side, x in ((-1, x_left - 6), (1, x_right + 6)):
+        for x in (x_left - 6, x_right + 6):
             for y in range(20, int(self.scene.road.length_m) + 30, 9):
                 height = rnd.uniform(5, 14)
-                depth = rnd.uniform(4, 8)
                 colour = rnd.choice([(185, 170, 150), (200, 195, 180), (170, 150, 140), (215, 205, 170)])
                 face = self.cam.project(np.array([[x, y, 0], [x, y + 8, 0], [x, y + 8, height], [x, y, height]]))
                 d.polygon([tuple(p) for p in face.tolist()], fill=colour, outline=_shade(colour, 0.7))
@@ -218,7 +217,7 @@ class Renderer:
         return img
 
     def _cuboid(self, d: ImageDraw.ImageDraw, x0: float, x1: float, y0: float, y1: float, z0: float, z1: float,
-                colour: tuple[int, int, int], near_face: str) -> np.ndarray:
+                colour: tuple[int, int, int]) -> np.ndarray:
         """Draw the faces seen from the camera; returns the projected corners."""
         corners = np.array([[x, y, z] for z in (z0, z1) for y in (y0, y1) for x in (x0, x1)])
         p = self.cam.project(corners)
@@ -241,10 +240,10 @@ class Renderer:
         if v.cls in ("motorbike", "bicycle"):
             frame_colour = (40, 40, 45) if v.cls == "motorbike" else (90, 90, 95)
             pts.append(self._cuboid(d, x0 + 0.12, x1 - 0.12, y0, y1, 0.25, 0.95 if v.cls == "motorbike" else 0.8,
-                                    frame_colour, "near"))
+                                    frame_colour))
             mid = (y0 + y1) / 2
             pts.append(self._cuboid(d, v.lateral - 0.22, v.lateral + 0.22, mid - 0.25, mid + 0.2, 0.95, 1.45,
-                                    v.colour, "near"))
+                                    v.colour))
             head = self.cam.project(np.array([[v.lateral, mid, 1.58]]))[0]
             r = 0.14 * self.cam.focal / max(mid, 1.0)
             helmet = (20, 20, 20) if v.track_id % 9 == 0 else (220, 200, 40) if v.track_id % 3 else (200, 30, 30)
@@ -255,7 +254,7 @@ class Renderer:
                 c = self.cam.project(np.array([[v.lateral, wy, 0.3]]))[0]
                 d.ellipse([c[0] - wheel_r * 0.35, c[1] - wheel_r, c[0] + wheel_r * 0.35, c[1] + wheel_r], fill=(15, 15, 15))
         else:
-            pts.append(self._cuboid(d, x0, x1, y0, y1, 0.3, height, v.colour, "near"))
+            pts.append(self._cuboid(d, x0, x1, y0, y1, 0.3, height, v.colour))
             glass = (50, 70, 90) if not self.night else (20, 25, 30)
             if v.cls == "car":  # windows on the near face
                 q = self.cam.project(np.array([[x0 + 0.15, y0, 1.05], [x1 - 0.15, y0, 1.05], [x1 - 0.25, y0, 1.42],
@@ -312,7 +311,7 @@ class Renderer:
             y0, y1 = y - width / 2, y + width / 2
             colour = c["colour"]  # type: ignore[assignment]
             p = self._cuboid(d, x0, x1, y0, y1, 0.25, min(height, 1.5) if c["cls"] in ("motorbike", "bicycle") else height,
-                             colour, "side")
+                             colour)
             bx1, by1 = p.min(axis=0)
             bx2, by2 = p.max(axis=0)
             box = Box(max(0, int(bx1)), max(0, int(by1)), min(self.w - 1, int(bx2)), min(self.h - 1, int(by2)))

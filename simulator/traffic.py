@@ -132,7 +132,7 @@ class TrafficSim:
             hi = min(hi, lane.x1 - ns.strip_m - width / 2 - 0.1)  # the kerb strip is for stopping only
         return lo, max(lo, hi)
 
-    def _free(self, lane: LaneGeom, lateral: float, width: float, y: float, direction: int, length: float) -> bool:
+    def _free(self, lane: LaneGeom, lateral: float, width: float, y: float, direction: int) -> bool:
         for v in self.vehicles:
             if v.lane is lane and abs(v.lateral - lateral) < (v.dims[1] + width) / 2 + 0.3:
                 near, far = sorted((v.front, v.rear))
@@ -175,7 +175,7 @@ class TrafficSim:
             lateral = self.rng.uniform(lo, hi)
         direction = -1 if behaviour == "wrong_way" else 1
         y = SPAWN_Y + length if direction > 0 else road.length_m  # front position
-        if not self._free(lane, lateral, width, y, direction, length):
+        if not self._free(lane, lateral, width, y, direction):
             return
         lo_kmh, hi_kmh = BASE_SPEED_KMH[cls]
         limit = road.speed_limit_kmh
@@ -211,7 +211,7 @@ class TrafficSim:
         lo, hi = self._lateral_range(lane, width)
         lateral = self.rng.uniform(lo, hi)
         y = self.scene.road.length_m
-        if not self._free(lane, lateral, width, y, -1, length):
+        if not self._free(lane, lateral, width, y, -1):
             return
         lo_kmh, hi_kmh = BASE_SPEED_KMH[cls]
         kmh = min(self.rng.uniform(lo_kmh, hi_kmh), self.scene.road.speed_limit_kmh - 4)
@@ -274,7 +274,6 @@ class TrafficSim:
             self._spawn_outbound()
         phase, remaining = self.phase()
         self._step_cross(phase)
-        road = self.scene.road
         for v in self.vehicles:
             gap = min(self._leader_gap(v) - GAP, self._obstacle_gap(v, phase, remaining))
             safe = math.sqrt(max(0.0, 2 * BRAKE * gap)) if gap < math.inf else math.inf
@@ -285,7 +284,7 @@ class TrafficSim:
             v.speed = max(0.0, v.speed + accel * self.dt)
             previous_front = v.front
             v.front += v.direction * v.speed * self.dt
-            self._truth(v, previous_front, phase, road)
+            self._truth(v, previous_front, phase)
         self._turn()
         self._retire()
         self.frame += 1
@@ -322,10 +321,9 @@ class TrafficSim:
             c["x"] = float(c["x"]) + float(c["dir"]) * float(c["speed"]) * self.dt  # type: ignore[arg-type]
         self.cross = [c for c in self.cross if abs(float(c["x"])) < 65]  # type: ignore[arg-type]
 
-    def _truth(self, v: Vehicle, previous_front: float, phase: str, road: object) -> None:
+    def _truth(self, v: Vehicle, previous_front: float, phase: str) -> None:
         scene_road = self.scene.road
-        key = (v.track_id, v.behaviour)
-        if v.behaviour in ("wrong_way", "wrong_lane") and key not in self._open:
+        if v.behaviour in ("wrong_way", "wrong_lane") and (v.track_id, v.behaviour) not in self._open:
             self._open_event(v, v.behaviour, self.frame + 1)
         if scene_road.stop_line_m is not None and v.direction > 0:
             line = scene_road.stop_line_m
