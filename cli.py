@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 import yaml
@@ -29,6 +30,7 @@ from dashboard.auth.permissions import Role, matrix_markdown
 from layers.geodata import GeoDataError
 from layers.registry_io import RegistryFileError, write_cameras, write_sites
 from logsetup import configure_logging
+from pipelines.model_training import offline_ultralytics
 from settings import Settings, SettingsError, load_settings
 from simulator.camera_server import Fault, VirtualCameraServer, build_farm
 from simulator.clip import render_clip
@@ -45,6 +47,8 @@ simulator_app = typer.Typer(help="Thế giới camera mô phỏng: dựng clip c
                             no_args_is_help=True)
 users_app = typer.Typer(help="Tài khoản, vai trò và phạm vi (tỉnh → khu vực → nhóm camera).", no_args_is_help=True)
 audit_app = typer.Typer(help="Nhật ký kiểm toán có chuỗi băm: kiểm tra, xuất.", no_args_is_help=True)
+model_app = typer.Typer(help="Mô hình phát hiện phương tiện của riêng ta: dữ liệu mô phỏng, huấn luyện, đánh giá.",
+                        no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(cameras_app, name="cameras")
 app.add_typer(sites_app, name="sites")
@@ -52,6 +56,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(users_app, name="users")
 app.add_typer(simulator_app, name="simulator")
 app.add_typer(audit_app, name="audit")
+app.add_typer(model_app, name="model")
 
 T = TypeVar("T")
 _EXPECTED = (SettingsError, WarehouseError, RegistryFileError, GeoDataError, AccountError, SimSceneError,
@@ -99,6 +104,7 @@ def main(
     except SettingsError as exc:
         _fail(str(exc))
     configure_logging(settings.logging)
+    offline_ultralytics(settings.storage.runtime_dir / "ultralytics")
     ctx.obj = settings
 
 
@@ -459,6 +465,115 @@ def audit_export(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="
         audit.append(warehouse, audit.AuditEvent(actor="cli", action="audit_exported", target=str(file)))
     frame.to_csv(file, index=False)
     typer.echo(f"Đã xuất {len(frame)} bản ghi vào {file}.")
+
+
+
+MODEL_YAML = Path("data/models/matthan-det.yaml")
+MODEL_WEIGHTS = Path("data/models/matthan-det.pt")
+
+
+@model_app.command("dataset")
+def model_dataset(
+    out: Annotated[Path, typer.Option(help="Thư mục bộ dữ liệu (định dạng YOLO)")] = Path("data/runtime/dataset"),
+    split: Annotated[str, typer.Option(help="train, val hoặc test")] = "train",
+    seeds: Annotated[str, typer.Option(help="Các hạt giống, cách nhau dấu phẩy")] = "1,2,3",
+    seconds: Annotated[float, typer.Option(min=1, max=600)] = 40.0,
+    stride: Annotated[int, typer.Option(min=1, max=250, help="Giữ 1 khung hình mỗi N")] = 10,
+) -> None:
+    """Dựng khung hình mô phỏng (ngày, đêm, mưa; đường đông xe) kèm nhãn hộp cho huấn luyện."""
+    from simulator.dataset import build_dataset
+
+    scenes = [_guard(lambda p=path: load_sim_scene(p)) for path in sorted(SCENES_DIR.glob("*.yaml"))]
+    seed_list = [int(s) for s in seeds.split(",") if s.strip()]
+    summary = build_dataset(scenes, out, seeds=seed_list, seconds=seconds, stride=stride, split=split)
+    typer.echo(f"{summary.root}: {summary.images} ảnh; hộp theo lớp {summary.boxes}")
+
+
+@model_app.command("train")
+def model_train(
+    data: Annotated[Path, typer.Option(help="data.yaml của bộ dữ liệu")] = Path("data/runtime/dataset/data.yaml"),
+    epochs: Annotated[int, typer.Option(min=1, max=500)] = 20,
+    imgsz: Annotated[int, typer.Option(min=160, max=1280)] = 480,
+    fraction: Annotated[float, typer.Option(min=0.01, max=1.0, help="Phần ảnh huấn luyện được dùng")] = 0.35,
+    out: Annotated[Path, typer.Option(help="Nơi ghi trọng số tốt nhất")] = MODEL_WEIGHTS,
+    init: Annotated[Path | None, typer.Option(help="Tiếp tục từ trọng số của giai đoạn trước (cùng yaml)")] = None,
+) -> None:
+    """Huấn luyện mô hình từ đầu (từ yaml, không tải gì) trên khung hình mô phỏng."""
+    from pipelines.model_training import train_detector
+
+    weights = train_detector(model_yaml=MODEL_YAML, data_yaml=data, out=out, epochs=epochs, imgsz=imgsz,
+                             fraction=fraction, init=init)
+    typer.echo(f"{weights} ({weights.stat().st_size / 1e6:.1f} MB)")
+
+
+@model_app.command("evaluate")
+def model_evaluate(
+    data: Annotated[Path, typer.Option(help="data.yaml của bộ dữ liệu giữ lại (hạt giống mới)")] = Path(
+        "data/runtime/heldout/data.yaml"),
+    weights: Annotated[Path, typer.Option()] = MODEL_WEIGHTS,
+    imgsz: Annotated[int, typer.Option(min=160, max=1280)] = 480,
+    out: Annotated[Path | None, typer.Option(help="Ghi chỉ số ra JSON")] = Path("data/models/matthan-det.metrics.json"),
+) -> None:
+    """Đánh giá trên khung hình hạt giống mới: mAP50, mAP50-95, precision, recall theo lớp."""
+    from pipelines.model_training import evaluate_detector
+
+    metrics = evaluate_detector(weights=weights, data_yaml=data, imgsz=imgsz)
+    typer.echo(metrics.to_json())
+    if out is not None:
+        out.write_text(metrics.to_json() + "\n", encoding="utf-8")
+
+
+@app.command("process")
+def process_video(
+    ctx: typer.Context,
+    video: Annotated[Path, typer.Argument(help="Tệp video (MP4, AVI, MKV…)")],
+    camera: Annotated[str, typer.Option("--camera", help="Mã camera trong danh mục")],
+    scene: Annotated[Path | None, typer.Option(help="Cấu hình cảnh; mặc định <video>.scene.yaml hoặc "
+                                                    "data/scenes/cameras/<camera>.yaml")] = None,
+    start: Annotated[str | None, typer.Option(help="Thời điểm bắt đầu ghi (ISO, UTC); mặc định từ tệp kèm "
+                                                   "<video>.truth.json hoặc thời gian sửa tệp")] = None,
+    detector: Annotated[str | None, typer.Option(help="motion hoặc yolo (ghi đè cấu hình cảnh)")] = None,
+    imgsz: Annotated[int | None, typer.Option(min=160, max=1920, help="Kích thước ảnh cho yolo")] = None,
+    annotate: Annotated[Path | None, typer.Option(help="Ghi video duyệt có chú thích (hộp, mã track, đèn, vạch)")] = None,
+    write: Annotated[bool, typer.Option(help="Ghi kết quả vào kho dữ liệu")] = True,
+) -> None:
+    """Chạy toàn bộ pipeline trên một tệp video: phát hiện, theo dõi, luật vi phạm, biển số, chứng cứ."""
+    from pipelines.video_job import VideoJobError, process_file
+
+    settings = _settings(ctx)
+    try:
+        summary = process_file(video, camera_id=camera, scene_path=scene, start=start, detector=detector, imgsz=imgsz,
+                               annotate=annotate, evidence_root=settings.storage.evidence_dir,
+                               scenes_dir=settings.data.scenes_dir, models_dir=settings.data.models_dir,
+                               progress=True)
+    except VideoJobError as exc:
+        _fail(str(exc))
+    result = summary.result
+    run = result.run
+    typer.echo(f"Lượt chạy {run.run_id}: {run.status} — {run.frames_read} khung hình đọc, {run.frames_detected} "
+               f"phát hiện, {run.fps or 0:.1f} fps, bộ phát hiện {run.detector}")
+    for warning in run.warnings:
+        typer.echo(f"  cảnh báo: {warning}")
+    for error in run.errors:
+        typer.echo(f"  lỗi: {error}")
+    for v in result.violations:
+        plate = v.plate_text or "(cần duyệt biển số)"
+        speed = f" {v.speed_kmh:.0f} km/h" if v.speed_kmh else ""
+        local = v.occurred_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y %H:%M:%S")
+        typer.echo(f"  {local}  {v.violation_type.value:<13}"
+                   f" track {v.track_id:<5} {v.vehicle_class:<10} {plate}{speed}  {v.evidence_path or ''}")
+    totals: dict[str, int] = {}
+    for b in result.count_bins:
+        totals[b.vehicle_class] = totals.get(b.vehicle_class, 0) + b.count
+    typer.echo(f"Vi phạm: {len(result.violations)}; lưu lượng: {totals}")
+    if annotate is not None:
+        typer.echo(f"Video duyệt: {annotate}")
+    if write:
+        with _warehouse(ctx) as warehouse:
+            written = _guard(lambda: warehouse.upsert(result.violations, result.count_bins, [run]))
+        typer.echo(f"Đã ghi {written} dòng vào {settings.storage.warehouse_path}")
+    if run.status == "failed":
+        raise typer.Exit(code=1)
 
 
 if __name__ == "__main__":

@@ -56,6 +56,8 @@ class DataSettings(_Section):
     geo_dir: Path = Field(Path("data/geo"), title="Dữ liệu địa lý tham chiếu")
     registry_dir: Path = Field(Path("data/registry"), title="Danh mục camera và điểm lắp đặt")
     sim_scenes_dir: Path = Field(Path("data/scenes/sim"), title="Cảnh mô phỏng (bộ dựng clip, camera ảo)")
+    scenes_dir: Path = Field(Path("data/scenes/cameras"), title="Cấu hình cảnh theo camera (<camera_id>.yaml)")
+    models_dir: Path = Field(Path("data/models"), title="Trọng số mô hình phát hiện (tệp cục bộ, không tải về)")
 
 
 class MapSettings(_Section):

@@ -115,9 +115,14 @@ class CameraPose(_Model):
 
 
 class Detector(_Model):
-    type: Literal["motion", "yolo"] = Field("motion", description="Detector plugin")
-    weights: str | None = Field(None, description="Weights file for yolo (user supplied)")
-    imgsz: int = Field(640, ge=160, le=1920, description="Inference image size for yolo")
+    type: Literal["motion", "yolo"] = Field("yolo", description="Detector plugin")
+    weights: str | None = Field(None, description="Weights file for yolo; default: the shipped data/models/matthan-det.pt")
+    imgsz: int = Field(480, ge=160, le=1920, description="Inference image size for yolo")
+    confidence: dict[VehicleClass, float] = Field(
+        default_factory=dict, description="Per-class minimum confidence (others use default_confidence)")
+    default_confidence: float = Field(0.1, gt=0, lt=1, description="Minimum confidence of a detection (ByteTrack uses the low ones to keep tracks)")
+    motion_gating: bool = Field(True, description="Run yolo only when something moves (or once a second)")
+    detect_fps: float | None = Field(None, gt=0, le=120, description="Detection rate; None = every frame")
 
 
 class SceneConfig(_Model):

@@ -244,7 +244,18 @@ def signal_head_rois(frame_w: int) -> dict[str, tuple[int, int, int, int]]:
 
 
 def _clip(points: np.ndarray, w: int, h: int) -> list[tuple[float, float]]:
+    """Clamp points (a line's end points) into the frame."""
     return [(float(min(max(x, 0), w)), float(min(max(y, 0), h))) for x, y in points]
+
+
+def _clip_polygon(points: np.ndarray, w: int, h: int) -> list[tuple[float, float]]:
+    """The part of a polygon inside the frame (true clipping: lane borders keep their slope)."""
+    from shapely.geometry import Polygon, box
+
+    part = Polygon([(float(x), float(y)) for x, y in points]).buffer(0).intersection(box(0, 0, w, h))
+    if part.is_empty or part.geom_type != "Polygon":
+        part = part.convex_hull if not part.is_empty else Polygon([(0, 0), (1, 0), (1, 1)])
+    return [(round(float(x), 2), round(float(y), 2)) for x, y in list(part.exterior.coords)[:-1]]
 
 
 def scene_config(scene: SimScene, camera_id: str | None = None) -> SceneConfig:
@@ -259,7 +270,7 @@ def scene_config(scene: SimScene, camera_id: str | None = None) -> SceneConfig:
         p0, p1 = cam.project(np.array([[lane.centre, 10.0, 0], [lane.centre, 14.0, 0]]))
         direction = (p1 - p0) if lane.inbound else (p0 - p1)
         norm = float(np.hypot(*direction))
-        lanes.append(Lane(lane_id=lane.lane_id, polygon=_clip(quad, w, h),
+        lanes.append(Lane(lane_id=lane.lane_id, polygon=_clip_polygon(quad, w, h),
                           direction=(round(float(direction[0]) / norm, 4), round(float(direction[1]) / norm, 4)),
                           allowed_classes=list(lane.allowed)))
     stop_line = None
@@ -275,7 +286,7 @@ def scene_config(scene: SimScene, camera_id: str | None = None) -> SceneConfig:
         x0 = lane.x1 - ns.strip_m
         quad = cam.project(np.array([[x0, ns.from_m, 0], [lane.x1, ns.from_m, 0], [lane.x1, ns.to_m, 0],
                                      [x0, ns.to_m, 0]]))
-        zones.append(NoStoppingZone(zone_id="no-stop-1", polygon=_clip(quad, w, h), max_dwell_s=ns.max_dwell_s))
+        zones.append(NoStoppingZone(zone_id="no-stop-1", polygon=_clip_polygon(quad, w, h), max_dwell_s=ns.max_dwell_s))
     inbound = [lane for lane in lanes_of(scene) if lane.inbound]
     x_left, x_right = inbound[0].x0, inbound[-1].x1
     near, far_m = CALIBRATION_ZONE

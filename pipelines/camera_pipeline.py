@@ -1,0 +1,324 @@
+"""One camera's pipeline: decode → motion gate → detect → track → rules → plate → evidence.
+
+Contract: a ``CameraPipeline`` is built once per camera and fed consecutive segments with
+``process(frames, segment_start=...)``; tracker, track memory, rule state and counts
+carry over, so a vehicle crossing a segment boundary is one track. ``process`` returns a
+``SegmentOutput`` with the ``Violation`` records finalised during the segment (their
+evidence already written) and the cumulative 15-minute ``CountBin`` records. ``close()``
+ends every open track (judging speeding) and flushes pending evidence with the frames
+at hand. Violation ids are deterministic: (camera, segment start, track, type).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from analytics.records import CountBin, Violation, ViolationType
+from analytics.scene_config import SceneConfig
+from pipelines.counting import Counter15
+from pipelines.detect_motion import MotionDetector
+from pipelines.detections import Detections
+from pipelines.evidence import EvidenceInput, FrameRing, write_evidence
+from pipelines.frames import VideoFrame
+from pipelines.geometry import GroundMap
+from pipelines.plates import PlateRead, PlateReader
+from pipelines.rules.base import FrameContext, Observation, Rule, RuleHit
+from pipelines.rules.illegal_stop import IllegalStopRule
+from pipelines.rules.no_helmet import NoHelmetRule
+from pipelines.rules.red_light import RedLightRule
+from pipelines.rules.speeding import SpeedingRule
+from pipelines.rules.stop_line import StopLineRule
+from pipelines.rules.stop_line_geometry import StopLineGeometry
+from pipelines.rules.wrong_lane import WrongLaneRule
+from pipelines.rules.wrong_way import WrongWayRule
+from pipelines.signal_state import SignalReader
+from pipelines.track_book import TrackBook
+from pipelines.tracking import Tracker
+
+log = logging.getLogger(__name__)
+VN = timezone(timedelta(hours=7))
+LABELS = {
+    ViolationType.RED_LIGHT: "VUOT DEN DO", ViolationType.STOP_LINE: "DUNG VUOT VACH",
+    ViolationType.WRONG_WAY: "DI NGUOC CHIEU", ViolationType.WRONG_LANE: "DI SAI LAN",
+    ViolationType.ILLEGAL_STOP: "DUNG DO SAI QUY DINH", ViolationType.SPEEDING: "QUA TOC DO",
+    ViolationType.NO_HELMET: "KHONG DOI MU BAO HIEM",
+}
+
+
+class Detector(Protocol):
+    name: str
+    helmet_classes: bool
+
+    def detect(self, image: np.ndarray) -> Detections: ...
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PipelineOptions:
+    detect_every: int = 1  # run detection on every n-th frame
+    gate_refresh_s: float = 1.0  # with motion gating, detect at least this often
+    gate_threshold: float = 0.0015  # share of road pixels that must change to run the detector
+    pre_s: float = 3.0
+    post_s: float = 3.0
+    rules: tuple[str, ...] = tuple(t.value for t in ViolationType)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SegmentOutput:
+    violations: tuple[Violation, ...]
+    count_bins: tuple[CountBin, ...]
+    frames_read: int
+    frames_detected: int
+    warnings: tuple[str, ...]
+
+
+@dataclass
+class _Pending:
+    hit: RuleHit
+    due_frame: int
+    segment_start: datetime
+
+
+@dataclass
+class _Overlay:
+    """What the annotated review video shows on frames between detections."""
+
+    boxes: list[tuple[int, Box, str]] = field(default_factory=list)
+    hits: list[tuple[int, str]] = field(default_factory=list)  # (until frame, text)
+
+
+Box = tuple[float, float, float, float]
+
+
+def violation_id(camera_id: str, segment_start: datetime, track_id: int, violation_type: str) -> str:
+    key = f"{camera_id}|{segment_start.astimezone(timezone.utc).isoformat()}|{track_id}|{violation_type}"
+    return hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+class CameraPipeline:
+    def __init__(self, *, camera_id: str, config: SceneConfig, detector: Detector, fps: float,
+                 gate: MotionDetector | None = None, plate_reader: PlateReader | None = None,
+                 evidence_root: Path | None = None, options: PipelineOptions = PipelineOptions(),
+                 run_id: str | None = None) -> None:
+        self.camera_id = camera_id
+        self.config = config
+        self.detector = detector
+        self.gate = gate
+        self.fps = fps
+        self.options = options
+        self.plate_reader = plate_reader
+        self.evidence_root = evidence_root
+        self.run_id = run_id
+        detect_fps = fps / max(1, options.detect_every)
+        self.tracker = Tracker(fps=detect_fps)
+        lost = int(round(1.5 * fps))
+        self.book = TrackBook(config, fps=fps, lost_frames=lost,
+                              box_memory_frames=int(fps * (options.pre_s + options.post_s + 4)))
+        self.signal = SignalReader(config.signal)
+        self.counter = Counter15(camera_id, config)
+        self.ring = FrameRing(fps=fps, seconds=options.pre_s + options.post_s + 2.0)
+        self.warnings: list[str] = []
+        self.rules = self._build_rules()
+        self._pending: list[_Pending] = []
+        self._frames_since_detect = 10 ** 9
+        self._last_ctx: FrameContext | None = None
+        self._overlay = _Overlay()
+        self._emitted: set[tuple[int, str]] = set()
+        self._segment_start: datetime | None = None
+
+    # --- set-up -------------------------------------------------------------------------
+
+    def _build_rules(self) -> list[Rule]:
+        wanted = set(self.options.rules)
+        cfg = self.config
+        ground = GroundMap.from_calibration(cfg.speed.image_points, cfg.speed.ground_points) if cfg.speed else None
+        rules: list[Rule] = []
+        if cfg.stop_line is not None and cfg.signal is not None:
+            line = StopLineGeometry(cfg, ground)
+            if "red_light" in wanted:
+                rules.append(RedLightRule(line))
+            if "stop_line" in wanted:
+                if ground is None:
+                    self.warnings.append("stop_line: cần hiệu chuẩn tốc độ (speed) để đo khoảng cách — không chạy")
+                else:
+                    rules.append(StopLineRule(line))
+        if cfg.lanes and "wrong_way" in wanted:
+            rules.append(WrongWayRule(cfg))
+        if cfg.lanes and "wrong_lane" in wanted:
+            rules.append(WrongLaneRule(cfg))
+        if cfg.no_stopping_zones and "illegal_stop" in wanted:
+            rules.append(IllegalStopRule(cfg))
+        if cfg.speed is not None and "speeding" in wanted:
+            rules.append(SpeedingRule(cfg.speed.limit_kmh))
+        if "no_helmet" in wanted:
+            if self.detector.helmet_classes:
+                rules.append(NoHelmetRule())
+            else:
+                self.warnings.append("no_helmet: không khả dụng — mô hình không có lớp mũ bảo hiểm")
+        return rules
+
+    # --- per frame ----------------------------------------------------------------------
+
+    def process(self, frames: Iterable[VideoFrame], *, segment_start: datetime,
+                on_frame: Callable[[VideoFrame, list[Observation], str], None] | None = None,
+                annotate: Callable[[np.ndarray], None] | None = None) -> SegmentOutput:
+        """Run every frame of one segment; see the module contract."""
+        self._segment_start = segment_start
+        read = detected = 0
+        out: list[Violation] = []
+        for frame in frames:
+            read += 1
+            phase = self.signal.phase(frame.at, frame.image)
+            self.ring.push(frame.index, frame.at, frame.image, phase)
+            ctx = FrameContext(frame_index=frame.index, at=frame.at, signal=phase)
+            self._last_ctx = ctx
+            observations: list[Observation] = []
+            if self._frames_since_detect + 1 >= self.options.detect_every:
+                dets = self._detect(frame.image)
+                if dets is not None:
+                    detected += 1
+                    self._frames_since_detect = 0
+                    observations = self._track(dets, frame)
+                    self._apply_rules(observations, ctx, segment_start)
+                else:
+                    self._frames_since_detect += 1
+            else:
+                self._frames_since_detect += 1
+            for tid in self.book.expired(frame.index):
+                self._end_track(tid, ctx, segment_start)
+            out.extend(self._finalise(frame.index))
+            if on_frame is not None:
+                on_frame(frame, observations, phase)
+            if annotate is not None:
+                annotate(self._draw(frame, observations, phase))
+        warnings = list(self.warnings) + self.signal.errors
+        return SegmentOutput(violations=tuple(out), count_bins=self.counter.bins(), frames_read=read,
+                             frames_detected=detected, warnings=tuple(dict.fromkeys(warnings)))
+
+    def _detect(self, image: np.ndarray) -> Detections | None:
+        if self.gate is not None:
+            self.gate.detect(image)
+            quiet = self.gate.motion_fraction < self.options.gate_threshold
+            fresh = self._frames_since_detect + 1 < max(1, int(self.options.gate_refresh_s * self.fps))
+            if quiet and fresh:
+                return None
+        return self.detector.detect(image)
+
+    def _track(self, dets: Detections, frame: VideoFrame) -> list[Observation]:
+        tracked = self.tracker.update(dets)
+        helmetless = dets.extra.get("no_helmet")
+        observations = self.book.observe(tracked, frame.index, frame.at, frame.image, helmetless)
+        self.counter.observe(observations)
+        self._overlay.boxes = [(o.track_id, o.box, o.vehicle_class) for o in observations]
+        return observations
+
+    def _apply_rules(self, observations: list[Observation], ctx: FrameContext, segment_start: datetime) -> None:
+        for rule in self.rules:
+            for hit in rule.observe(observations, ctx):
+                self._queue(hit, segment_start)
+
+    def _end_track(self, track_id: int, ctx: FrameContext, segment_start: datetime) -> None:
+        for rule in self.rules:
+            for hit in rule.finish(track_id, ctx):
+                self._queue(hit, segment_start)
+        if not any(p.hit.track_id == track_id for p in self._pending):
+            self.book.drop(track_id)
+            self.counter.forget(track_id)
+
+    def _queue(self, hit: RuleHit, segment_start: datetime) -> None:
+        key = (hit.track_id, hit.violation_type.value)
+        if key in self._emitted:
+            return
+        self._emitted.add(key)
+        self._pending.append(_Pending(hit=hit, due_frame=hit.frame_index + int(self.options.post_s * self.fps),
+                                      segment_start=segment_start))
+        self._overlay.hits.append((hit.frame_index + int(2 * self.fps),
+                                   f"#{hit.track_id} {LABELS[hit.violation_type]}"))
+
+    # --- violations ---------------------------------------------------------------------
+
+    def _finalise(self, frame_index: int, *, flush: bool = False) -> list[Violation]:
+        ready = [p for p in self._pending if flush or p.due_frame <= frame_index]
+        if not ready:
+            return []
+        self._pending = [p for p in self._pending if p not in ready]
+        return [self._violation(p) for p in ready]
+
+    def _violation(self, pending: _Pending) -> Violation:
+        hit = pending.hit
+        vid = violation_id(self.camera_id, pending.segment_start, hit.track_id, hit.violation_type.value)
+        mem = self.book.tracks.get(hit.track_id)
+        plate = self._read_plate(mem.crops if mem else [])
+        evidence_path = None
+        if self.evidence_root is not None:
+            first = hit.frame_index - int(self.options.pre_s * self.fps)
+            frames = self.ring.between(first, hit.frame_index + int(self.options.post_s * self.fps))
+            if frames:
+                others: dict[int, list[Box]] = {}
+                for other in self.book.tracks.values():
+                    if other.track_id != hit.track_id:
+                        for idx, box in other.boxes.items():
+                            others.setdefault(idx, []).append(box)
+                local = hit.at.astimezone(VN).strftime("%d/%m/%Y %H:%M:%S")
+                try:
+                    evidence_path = write_evidence(self.evidence_root, EvidenceInput(
+                        violation_id=vid, camera_id=self.camera_id, violation_label=LABELS[hit.violation_type],
+                        hit_frame=hit.frame_index, occurred_at=hit.at, frames=frames,
+                        track_boxes=dict(mem.boxes) if mem else {}, other_boxes=others,
+                        stop_line=self.config.stop_line, plate_crop=plate.crop, plate_text=plate.text, fps=self.fps,
+                        timezone_label=f"{local} (GMT+7)"))
+                except (OSError, ValueError) as exc:
+                    self.warnings.append(f"{vid}: không ghi được chứng cứ: {exc}")
+            else:
+                self.warnings.append(f"{vid}: khung hình đã rời bộ đệm, không có clip chứng cứ")
+        return Violation(
+            violation_id=vid, camera_id=self.camera_id, violation_type=hit.violation_type, occurred_at=hit.at,
+            track_id=hit.track_id, vehicle_class=hit.vehicle_class, plate_text=plate.text,
+            plate_confidence=plate.confidence, plate_needs_review=plate.needs_review, speed_kmh=hit.speed_kmh,
+            evidence_path=evidence_path, run_id=self.run_id)
+
+    def _read_plate(self, crops: list[tuple[float, np.ndarray]]) -> PlateRead:
+        if self.plate_reader is None or not crops:
+            return PlateRead(text=None, confidence=None, needs_review=True, crop=crops[0][1] if crops else None)
+        return self.plate_reader.read([crop for _, crop in crops])
+
+    def close(self) -> list[Violation]:
+        """End of the stream: end every track and write what is pending."""
+        ctx = self._last_ctx
+        if ctx is not None and self._segment_start is not None:
+            for tid in list(self.book.tracks):
+                self._end_track(tid, ctx, self._segment_start)
+        return self._finalise(ctx.frame_index if ctx else 0, flush=True)
+
+    # --- review video -------------------------------------------------------------------
+
+    def _draw(self, frame: VideoFrame, observations: list[Observation], phase: str) -> np.ndarray:
+        img = frame.image.copy()
+        for lane in self.config.lanes:
+            cv2.polylines(img, [np.asarray(lane.polygon, np.int32)], True, (180, 180, 180), 1)
+        for zone in self.config.no_stopping_zones:
+            cv2.polylines(img, [np.asarray(zone.polygon, np.int32)], True, (0, 165, 255), 2)
+        if self.config.stop_line is not None:
+            (x1, y1), (x2, y2) = self.config.stop_line
+            cv2.line(img, (int(x1), int(y1)), (int(x2), int(y2)), (0, 0, 255) if phase == "red" else (0, 220, 0), 2)
+        (cx1, cy1), (cx2, cy2) = self.counter.line
+        cv2.line(img, (int(cx1), int(cy1)), (int(cx2), int(cy2)), (255, 200, 0), 1)
+        for tid, box, cls in self._overlay.boxes:
+            x1, y1, x2, y2 = (int(v) for v in box)
+            cv2.rectangle(img, (x1, y1), (x2, y2), (0, 255, 255), 2)
+            cv2.putText(img, f"{tid} {cls}", (x1, max(12, y1 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 255, 255), 1,
+                        cv2.LINE_AA)
+        self._overlay.hits = [(until, text) for until, text in self._overlay.hits if until >= frame.index]
+        for row, (_, text) in enumerate(self._overlay.hits[-6:]):
+            cv2.putText(img, text, (12, 70 + 26 * row), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 255), 2, cv2.LINE_AA)
+        cv2.putText(img, f"den: {phase}  det: {self.detector.name}", (12, img.shape[0] - 14),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2, cv2.LINE_AA)
+        return img

@@ -1,0 +1,61 @@
+"""Image geometry for the rules: polygons, line sides and the image→ground homography.
+
+Contract: ``GroundMap.from_calibration`` builds the homography from a scene config's 4
+image points and 4 (lon, lat) points; ``to_ground`` maps pixels to metres on a local
+east/north plane, so distances and speeds come out in metres and m/s.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+Point = tuple[float, float]
+EARTH_M_PER_DEG = 111_320.0
+
+
+def inside(polygon: Sequence[Point], point: Point) -> bool:
+    """Point in polygon (even-odd rule); points on the edge count as inside."""
+    contour = np.asarray(polygon, dtype=np.float32).reshape(-1, 1, 2)
+    return cv2.pointPolygonTest(contour, (float(point[0]), float(point[1])), False) >= 0
+
+
+def side_of_line(line: tuple[Point, Point], point: Point) -> float:
+    """Signed distance-like value: > 0 on one side of the infinite line, < 0 on the other."""
+    (x1, y1), (x2, y2) = line
+    return (x2 - x1) * (point[1] - y1) - (y2 - y1) * (point[0] - x1)
+
+
+@dataclass(frozen=True, slots=True)
+class GroundMap:
+    """Pixel → ground metres (local tangent plane at the first calibration point)."""
+
+    matrix: np.ndarray  # 3×3 homography, pixels → metres
+
+    @classmethod
+    def from_calibration(cls, image_points: Sequence[Point], ground_lonlat: Sequence[Point]) -> GroundMap:
+        lon0, lat0 = ground_lonlat[0]
+        k = math.cos(math.radians(lat0))
+        metres = [((lon - lon0) * EARTH_M_PER_DEG * k, (lat - lat0) * EARTH_M_PER_DEG) for lon, lat in ground_lonlat]
+        matrix = cv2.getPerspectiveTransform(np.asarray(image_points, dtype=np.float32),
+                                             np.asarray(metres, dtype=np.float32))
+        return cls(matrix=matrix)
+
+    def to_ground(self, points: np.ndarray) -> np.ndarray:
+        """(N, 2) pixels → (N, 2) metres."""
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, 1, 2)
+        return cv2.perspectiveTransform(pts, self.matrix).reshape(-1, 2)
+
+    def metres_per_pixel(self, point: Point) -> float:
+        """Ground metres covered by one horizontal pixel at ``point`` (perspective scale)."""
+        a, b = self.to_ground(np.array([point, (point[0] + 1.0, point[1])]))
+        return float(np.hypot(*(b - a)))
+
+    def depth_metres_per_pixel(self, point: Point) -> float:
+        """Ground metres covered by one vertical pixel at ``point`` (foreshortened depth scale)."""
+        a, b = self.to_ground(np.array([point, (point[0], point[1] + 1.0)]))
+        return float(np.hypot(*(b - a)))

@@ -1,0 +1,82 @@
+"""Read the plate of a violating vehicle with RapidOCR (ONNX models bundled, offline).
+
+Contract: ``PlateReader.read(crops)`` takes a few crops of one vehicle (largest first)
+and returns a ``PlateRead``: the canonical plate text (``plate_format``), the read
+confidence, the crop the text was read on (evidence), and ``needs_review`` when no crop
+gave a valid plate or the best read is below ``min_confidence``. It never invents a
+plate: an invalid read leaves ``text`` as None.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from pipelines.plate_format import normalise_plate
+
+
+@dataclass(frozen=True, kw_only=True, slots=True, eq=False)
+class PlateRead:
+    text: str | None
+    confidence: float | None
+    needs_review: bool
+    crop: np.ndarray | None  # BGR image of the plate (or the vehicle area searched)
+    raw: tuple[str, ...] = ()
+
+
+class PlateReader:
+    def __init__(self, *, min_confidence: float = 0.85, min_height_px: int = 96) -> None:
+        from rapidocr_onnxruntime import RapidOCR
+
+        self._ocr = RapidOCR()
+        self._min_conf = min_confidence
+        self._min_h = min_height_px
+
+    def _ocr_lines(self, crop: np.ndarray) -> tuple[list[str], float, np.ndarray | None]:
+        scale = max(1.0, self._min_h / max(1, crop.shape[0]))
+        image = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) if scale > 1 else crop
+        result, _ = self._ocr(image)
+        if not result:
+            return [], 0.0, None
+        items = sorted(((np.asarray(box), str(text), float(score)) for box, text, score in result),
+                       key=lambda item: float(item[0][:, 1].mean()))
+        texts = [text for _, text, _ in items]
+        confidence = min(score for _, _, score in items)
+        boxes = np.vstack([box for box, _, _ in items]) / scale
+        x1, y1 = np.floor(boxes.min(axis=0)).astype(int)
+        x2, y2 = np.ceil(boxes.max(axis=0)).astype(int)
+        pad = 3
+        plate = crop[max(0, y1 - pad):y2 + pad, max(0, x1 - pad):x2 + pad]
+        return texts, confidence, plate if plate.size else None
+
+    def read(self, crops: Sequence[np.ndarray]) -> PlateRead:
+        votes: Counter[str] = Counter()
+        best: dict[str, tuple[float, np.ndarray | None]] = {}
+        raw: list[str] = []
+        fallback = crops[0] if crops else None
+        for crop in crops:
+            if crop is None or crop.size == 0:
+                continue
+            lines, confidence, plate = self._ocr_lines(crop)
+            raw.append(" / ".join(lines))
+            text = normalise_plate(self._plate_lines(lines))
+            if text is None:
+                continue
+            votes[text] += 1
+            if confidence > best.get(text, (-1.0, None))[0]:
+                best[text] = (confidence, plate)
+        if not votes:
+            return PlateRead(text=None, confidence=None, needs_review=True, crop=fallback, raw=tuple(raw))
+        text = max(votes, key=lambda t: (votes[t], best[t][0]))
+        confidence, plate = best[text]
+        return PlateRead(text=text, confidence=round(confidence, 3), needs_review=confidence < self._min_conf,
+                         crop=plate if plate is not None else fallback, raw=tuple(raw))
+
+    @staticmethod
+    def _plate_lines(lines: list[str]) -> list[str]:
+        """Keep the lines that look like plate text (digits present), top to bottom."""
+        return [line for line in lines if sum(ch.isdigit() for ch in line) >= 2][:2]

@@ -1,0 +1,59 @@
+"""Records shared by the rules and the helpers they have in common."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from analytics.records import ViolationType
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Observation:
+    """One confirmed track in one detected frame, as the rules see it."""
+
+    track_id: int
+    frame_index: int
+    at: datetime
+    box: tuple[float, float, float, float]
+    vehicle_class: str  # majority vote over the track so far
+    point: Point  # ground contact reference: bottom centre of the box, pixels
+    ground: Point | None  # reference point on the ground plane (metres), when calibrated
+    front: Point | None  # estimated front of the vehicle on the ground (metres), when calibrated
+    lane_id: str | None
+    heading: Point | None  # unit image-space direction of travel over the last second
+    speed_mps: float | None  # ground speed over the last second
+    in_speed_zone: bool = False
+    helmetless: bool = False  # a no-helmet head box lies on this track's box
+    class_share: float = 1.0  # share of the track's detections that voted for vehicle_class
+    class_votes: int = 1  # detections the vote is based on
+    travel: Point | None = None  # unit image direction from where the track was first measured to here
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FrameContext:
+    frame_index: int
+    at: datetime
+    signal: str  # red | amber | green | unknown
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RuleHit:
+    violation_type: ViolationType
+    track_id: int
+    frame_index: int
+    at: datetime
+    vehicle_class: str
+    speed_kmh: float | None = None
+    detail: str = ""
+
+
+class Rule(Protocol):
+    violation_type: ViolationType
+
+    def observe(self, observations: list[Observation], ctx: FrameContext) -> list[RuleHit]: ...
+
+    def finish(self, track_id: int, ctx: FrameContext) -> list[RuleHit]: ...

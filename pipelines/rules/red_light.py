@@ -1,0 +1,62 @@
+"""red_light (vượt đèn đỏ): the vehicle's front crosses the stop line while the signal is red.
+
+Debounced: the track must have been seen at least twice before the line, and the crossing
+counts only once the vehicle is clearly into the junction (``enter`` past the line, 2 m or
+15 px, twice in a row), so queued vehicles whose estimated front jitters around the line
+do not trigger it. The phase is the one when the front first passed the line's margin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from analytics.records import ViolationType
+from pipelines.rules.base import FrameContext, Observation, RuleHit
+from pipelines.rules.stop_line_geometry import StopLineGeometry
+
+
+@dataclass
+class _State:
+    before: int = 0
+    after: int = 0
+    first_after: tuple[int, object, str] | None = None  # frame, time, phase
+    done: bool = False
+
+
+class RedLightRule:
+    violation_type = ViolationType.RED_LIGHT
+
+    def __init__(self, line: StopLineGeometry, *, confirm: int = 2) -> None:
+        self._line = line
+        self._confirm = confirm
+        self._enter = 2.0 if line.calibrated else 15.0
+        self._states: dict[int, _State] = {}
+
+    def observe(self, observations: list[Observation], ctx: FrameContext) -> list[RuleHit]:
+        hits = []
+        for obs in observations:
+            state = self._states.setdefault(obs.track_id, _State())
+            if state.done:
+                continue
+            pos = self._line.position(obs)
+            if pos is None:
+                continue
+            if pos < -self._line.margin:
+                state.before += 1
+                state.after, state.first_after = 0, None
+            elif pos > self._line.margin and state.before >= self._confirm:
+                if state.first_after is None:
+                    state.first_after = (obs.frame_index, obs.at, ctx.signal)
+                state.after = state.after + 1 if pos > self._enter else 0
+                if state.after >= self._confirm:
+                    state.done = True
+                    frame, at, phase = state.first_after
+                    if phase == "red":
+                        hits.append(RuleHit(violation_type=self.violation_type, track_id=obs.track_id,
+                                            frame_index=frame, at=at, vehicle_class=obs.vehicle_class,  # type: ignore[arg-type]
+                                            detail="qua vạch dừng khi đèn đỏ"))
+        return hits
+
+    def finish(self, track_id: int, ctx: FrameContext) -> list[RuleHit]:
+        self._states.pop(track_id, None)
+        return []

@@ -1,0 +1,54 @@
+"""wrong_lane (đi sai làn): a vehicle class travelling in a lane not allowed for it.
+
+The track's voted class must be outside the lane's ``allowed_classes`` for at least
+``hold_s`` seconds of consecutive observations in that same lane, and the class vote
+must be settled (at least ``min_observations`` detections, ``min_share`` of them agreeing),
+so a detector hesitating between motorbike and car does not create the event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from analytics.records import ViolationType
+from analytics.scene_config import SceneConfig
+from pipelines.rules.base import FrameContext, Observation, RuleHit
+
+
+class WrongLaneRule:
+    violation_type = ViolationType.WRONG_LANE
+
+    def __init__(self, config: SceneConfig, *, hold_s: float = 1.0, min_observations: int = 4,
+                 min_share: float = 0.7) -> None:
+        self._min_share = min_share
+        self._allowed = {lane.lane_id: frozenset(lane.allowed_classes) for lane in config.lanes}
+        self._hold = timedelta(seconds=hold_s)
+        self._min_obs = min_observations
+        self._run: dict[int, tuple[str, int, int, datetime]] = {}  # lane, count, first frame, since
+        self._done: set[int] = set()
+
+    def observe(self, observations: list[Observation], ctx: FrameContext) -> list[RuleHit]:
+        hits = []
+        for obs in observations:
+            if obs.track_id in self._done:
+                continue
+            allowed = self._allowed.get(obs.lane_id or "")
+            if allowed is None or obs.vehicle_class in allowed or obs.class_share < self._min_share:
+                self._run.pop(obs.track_id, None)
+                continue
+            lane, count, frame, since = self._run.get(obs.track_id, (obs.lane_id, 0, obs.frame_index, obs.at))
+            if lane != obs.lane_id:
+                lane, count, frame, since = obs.lane_id, 0, obs.frame_index, obs.at
+            count += 1
+            self._run[obs.track_id] = (lane, count, frame, since)  # type: ignore[assignment]
+            if count >= self._min_obs and obs.at - since >= self._hold:
+                self._done.add(obs.track_id)
+                hits.append(RuleHit(violation_type=self.violation_type, track_id=obs.track_id, frame_index=frame,
+                                    at=since, vehicle_class=obs.vehicle_class,
+                                    detail=f"{obs.vehicle_class} trong làn {lane}"))
+        return hits
+
+    def finish(self, track_id: int, ctx: FrameContext) -> list[RuleHit]:
+        self._run.pop(track_id, None)
+        self._done.discard(track_id)
+        return []

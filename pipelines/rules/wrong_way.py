@@ -1,0 +1,57 @@
+"""wrong_way (đi ngược chiều): moving against the lane's allowed direction.
+
+The track's heading over the last second must point against the lane direction
+(cosine below -0.5) while it moves (over 1 m/s), for ``confirm`` consecutive
+observations, during which it must cover at least 3 m on the ground (30 px
+uncalibrated) — a stopped vehicle's jittering box never qualifies — and its net travel
+since it was first measured must not be with the lane (a tracker id that jumps to
+another vehicle at the far end does not turn a law-abiding track into a wrong-way one).
+"""
+
+from __future__ import annotations
+
+from analytics.records import ViolationType
+from analytics.scene_config import SceneConfig
+from pipelines.rules.base import FrameContext, Observation, RuleHit
+
+
+class WrongWayRule:
+    violation_type = ViolationType.WRONG_WAY
+
+    def __init__(self, config: SceneConfig, *, confirm: int = 4) -> None:
+        self._directions = {lane.lane_id: lane.direction for lane in config.lanes}
+        self._confirm = confirm
+        self._run: dict[int, tuple[int, Observation]] = {}
+        self._done: set[int] = set()
+
+    def observe(self, observations: list[Observation], ctx: FrameContext) -> list[RuleHit]:
+        hits = []
+        for obs in observations:
+            if obs.track_id in self._done:
+                continue
+            direction = self._directions.get(obs.lane_id or "")
+            moving = obs.speed_mps is None or obs.speed_mps > 1.0
+            against = (direction is not None and obs.heading is not None and moving
+                       and obs.heading[0] * direction[0] + obs.heading[1] * direction[1] < -0.5
+                       and (obs.travel is None or obs.travel[0] * direction[0] + obs.travel[1] * direction[1] < 0))
+            if not against:
+                self._run.pop(obs.track_id, None)
+                continue
+            count, first = self._run.get(obs.track_id, (0, obs))
+            count += 1
+            self._run[obs.track_id] = (count, first)
+            if first.ground is not None and obs.ground is not None:
+                covered = ((obs.ground[0] - first.ground[0]) ** 2 + (obs.ground[1] - first.ground[1]) ** 2) ** 0.5 >= 3.0
+            else:
+                covered = ((obs.point[0] - first.point[0]) ** 2 + (obs.point[1] - first.point[1]) ** 2) ** 0.5 >= 30.0
+            if count >= self._confirm and covered:
+                self._done.add(obs.track_id)
+                hits.append(RuleHit(violation_type=self.violation_type, track_id=obs.track_id,
+                                    frame_index=first.frame_index, at=first.at, vehicle_class=obs.vehicle_class,
+                                    detail=f"ngược chiều làn {obs.lane_id}"))
+        return hits
+
+    def finish(self, track_id: int, ctx: FrameContext) -> list[RuleHit]:
+        self._run.pop(track_id, None)
+        self._done.discard(track_id)
+        return []

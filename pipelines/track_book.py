@@ -1,0 +1,173 @@
+"""What the pipeline remembers about each confirmed track between frames.
+
+Contract: ``TrackBook.observe(detections, frame)`` turns tracked detections into the
+``Observation`` records the rules read — majority-voted class, ground position, front,
+lane, heading and one-second ground speed — and keeps the boxes needed for evidence and
+a few of the largest crops for plate reading. ``expired(frame_index)`` returns the ids of
+tracks not seen for longer than the tracker keeps lost tracks.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from analytics.scene_config import SceneConfig
+from pipelines.classes import CLASSES, FOOTPRINT_M
+from pipelines.detections import Detections
+from pipelines.geometry import GroundMap, inside
+from pipelines.rules.base import Observation
+
+Box = tuple[float, float, float, float]
+MAX_CROPS = 3
+MIN_MEASURABLE_PX = 18
+MAX_DEPTH_METRES_PER_PX = 0.25
+
+
+@dataclass
+class TrackMemory:
+    track_id: int
+    first_frame: int
+    last_frame: int = 0
+    votes: Counter[int] = field(default_factory=Counter)
+    history: deque[tuple[int, datetime, tuple[float, float], tuple[float, float] | None]] = field(
+        default_factory=lambda: deque(maxlen=64))
+    boxes: dict[int, Box] = field(default_factory=dict)
+    crops: list[tuple[float, np.ndarray]] = field(default_factory=list)  # (box height, crop)
+    ground_heading: tuple[float, float] | None = None
+    first_point: tuple[float, float] | None = None  # first measurable ground-contact point (pixels)
+
+    @property
+    def vehicle_class(self) -> str:
+        return CLASSES[self.votes.most_common(1)[0][0]] if self.votes else "car"
+
+
+class TrackBook:
+    def __init__(self, config: SceneConfig, *, fps: float, lost_frames: int, box_memory_frames: int) -> None:
+        self._config = config
+        self._fps = fps
+        self._lost = lost_frames
+        self._box_memory = box_memory_frames
+        self._ground = GroundMap.from_calibration(config.speed.image_points, config.speed.ground_points) \
+            if config.speed is not None else None
+        self._speed_zone = list(config.speed.image_points) if config.speed is not None else None
+        self.tracks: dict[int, TrackMemory] = {}
+        self._w, self._h = config.frame.width, config.frame.height
+
+    def measurable(self, box: Box) -> bool:
+        """A box cut by the frame edge, or too small to place on the ground, gives no
+        position, heading or speed (its bottom centre is not where the vehicle touches the road)."""
+        x1, y1, x2, y2 = box
+        edge = 2.0
+        cut = x1 <= edge or y1 <= edge or x2 >= self._w - edge or y2 >= self._h - edge
+        if cut or (y2 - y1) < MIN_MEASURABLE_PX or (x2 - x1) < 6:
+            return False
+        # far field: one pixel of box jitter is more ground than a vehicle moves in a frame
+        return self._ground is None or self._ground.depth_metres_per_pixel(((x1 + x2) / 2, y2)) <= MAX_DEPTH_METRES_PER_PX
+
+    def observe(self, dets: Detections, frame_index: int, at: datetime, image: np.ndarray | None,
+                helmetless: np.ndarray | None = None) -> list[Observation]:
+        if dets.track_id is None or len(dets) == 0:
+            return []
+        points = np.stack([(dets.xyxy[:, 0] + dets.xyxy[:, 2]) / 2, dets.xyxy[:, 3]], axis=1)
+        grounds = self._ground.to_ground(points) if self._ground is not None else None
+        out = []
+        for i in range(len(dets)):
+            tid = int(dets.track_id[i])
+            box: Box = tuple(float(v) for v in dets.xyxy[i])  # type: ignore[assignment]
+            mem = self.tracks.get(tid)
+            if mem is None:
+                mem = self.tracks[tid] = TrackMemory(track_id=tid, first_frame=frame_index)
+            mem.last_frame = frame_index
+            mem.votes[int(dets.class_id[i])] += 1
+            point = (float(points[i][0]), float(points[i][1]))
+            ground = (float(grounds[i][0]), float(grounds[i][1])) if grounds is not None else None
+            mem.boxes[frame_index] = box
+            if image is not None:
+                self._keep_crop(mem, image, box)
+            measurable = self.measurable(box)
+            if measurable:
+                if mem.first_point is None:
+                    mem.first_point = point
+                mem.history.append((frame_index, at, point, ground))
+                heading, speed = self._motion(mem)
+            else:
+                ground, heading, speed = None, None, None
+            cls = mem.vehicle_class
+            front = ground
+            if ground is not None and mem.ground_heading is not None and heading is not None and heading[1] < 0:
+                length = FOOTPRINT_M.get(cls, (4.5, 1.8))[0]
+                front = (ground[0] + mem.ground_heading[0] * length, ground[1] + mem.ground_heading[1] * length)
+            lane = next((lane.lane_id for lane in self._config.lanes if inside(lane.polygon, point)), None) \
+                if measurable else None
+            flagged = False
+            if helmetless is not None and len(helmetless):
+                cx, cy = (helmetless[:, 0] + helmetless[:, 2]) / 2, (helmetless[:, 1] + helmetless[:, 3]) / 2
+                flagged = bool(np.any((cx >= box[0]) & (cx <= box[2]) & (cy >= box[1]) & (cy <= box[3])))
+            travel = None
+            if measurable and mem.first_point is not None:
+                tx, ty = point[0] - mem.first_point[0], point[1] - mem.first_point[1]
+                norm = float(np.hypot(tx, ty))
+                travel = (tx / norm, ty / norm) if norm > 10.0 else None
+            out.append(Observation(
+                track_id=tid, frame_index=frame_index, at=at, box=box, vehicle_class=cls, point=point, ground=ground,
+                front=front, lane_id=lane, heading=heading, speed_mps=speed,
+                in_speed_zone=self._speed_zone is not None and inside(self._speed_zone, point), helmetless=flagged,
+                class_share=mem.votes.most_common(1)[0][1] / sum(mem.votes.values()), class_votes=sum(mem.votes.values()),
+                travel=travel))
+        self._forget_old_boxes(frame_index)
+        return out
+
+    def _keep_crop(self, mem: TrackMemory, image: np.ndarray, box: Box) -> None:
+        height = box[3] - box[1]
+        if len(mem.crops) >= MAX_CROPS and height <= min(h for h, _ in mem.crops):
+            return
+        h, w = image.shape[:2]
+        x1, y1, x2, y2 = box
+        pad = 0.08 * (x2 - x1)
+        top = y1 + 0.3 * (y2 - y1)
+        crop = image[max(0, int(top)):min(h, int(y2 + 2)), max(0, int(x1 - pad)):min(w, int(x2 + pad))].copy()
+        if crop.size == 0:
+            return
+        mem.crops.append((height, crop))
+        mem.crops.sort(key=lambda item: -item[0])
+        del mem.crops[MAX_CROPS:]
+
+    def _motion(self, mem: TrackMemory) -> tuple[tuple[float, float] | None, float | None]:
+        """Image heading and ground speed over about the last second."""
+        _, now_at, now_pt, now_g = mem.history[-1]
+        window = [h for h in mem.history if (now_at - h[1]).total_seconds() <= 1.0]
+        if len(window) < 3:
+            return None, None
+        _, old_at, old_pt, old_g = window[0]
+        span = (now_at - old_at).total_seconds()
+        if span < 0.4:
+            return None, None
+        dx, dy = now_pt[0] - old_pt[0], now_pt[1] - old_pt[1]
+        norm = float(np.hypot(dx, dy))
+        heading = (dx / norm, dy / norm) if norm > 3.0 else None
+        speed = None
+        if now_g is not None and old_g is not None:
+            times = np.array([(h[1] - old_at).total_seconds() for h in window])
+            xs = np.array([h[3][0] for h in window])  # type: ignore[index]
+            ys = np.array([h[3][1] for h in window])  # type: ignore[index]
+            vx, vy = np.polyfit(times, xs, 1)[0], np.polyfit(times, ys, 1)[0]
+            speed = float(np.hypot(vx, vy))
+            if speed > 0.8:
+                mem.ground_heading = (float(vx) / speed, float(vy) / speed)
+        return heading, speed
+
+    def _forget_old_boxes(self, frame_index: int) -> None:
+        limit = frame_index - self._box_memory
+        for mem in self.tracks.values():
+            if mem.boxes and next(iter(mem.boxes)) < limit:
+                mem.boxes = {k: v for k, v in mem.boxes.items() if k >= limit}
+
+    def expired(self, frame_index: int) -> list[int]:
+        return [tid for tid, mem in self.tracks.items() if frame_index - mem.last_frame > self._lost]
+
+    def drop(self, track_id: int) -> TrackMemory | None:
+        return self.tracks.pop(track_id, None)

@@ -1,0 +1,152 @@
+"""Score a pipeline run against simulator ground truth (``<clip>.truth.json``).
+
+Contract:
+- ``TrackLog`` collects (track id, frame, box) of every observation during a run
+  (pass ``TrackLog.on_frame`` as the pipeline's ``on_frame``).
+- ``score(truth, violations, log, ...)`` maps each pipeline track to the truth vehicle
+  whose boxes overlap it most (IoU ≥ 0.3 in most of its frames), then counts a
+  predicted violation as a true positive when that vehicle has a truth violation of the
+  same type (each truth event matched once); returns per-type TP/FP/FN, speed errors,
+  plate exact matches on legible plates, and counts per class against the vehicles whose
+  boxes crossed the same count line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from analytics.records import Violation
+from pipelines.geometry import side_of_line
+
+LEGIBLE_PLATE_PX = 60  # plate width in pixels at its largest: below this nobody can read it
+
+
+@dataclass
+class TrackLog:
+    boxes: dict[int, dict[int, tuple[float, float, float, float]]] = field(default_factory=lambda: defaultdict(dict))
+
+    def on_frame(self, frame: object, observations: list, phase: str) -> None:
+        for obs in observations:
+            self.boxes[obs.track_id][obs.frame_index] = obs.box
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TypeScore:
+    tp: int
+    fp: int
+    fn: int
+
+    @property
+    def precision(self) -> float | None:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Score:
+    per_type: dict[str, TypeScore]
+    speed_errors_kmh: tuple[float, ...]
+    plates_legible: int
+    plates_exact: int
+    counts_pred: dict[str, int]
+    counts_truth: dict[str, int]
+    false_positives: tuple[str, ...]
+    misses: tuple[str, ...]
+
+
+def load_truth(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _iou(a: Sequence[float], b: Sequence[float]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def match_tracks(truth: dict, log: TrackLog) -> dict[int, int]:
+    """Pipeline track id → truth track id (best-overlapping vehicle)."""
+    by_frame: dict[int, list[tuple[int, list[float]]]] = defaultdict(list)
+    for vehicle in truth["vehicles"]:
+        for s in vehicle["samples"]:
+            by_frame[int(s[0])].append((int(vehicle["track_id"]), s[1:5]))
+    mapping = {}
+    for tid, boxes in log.boxes.items():
+        votes: Counter[int] = Counter()
+        for frame, box in boxes.items():
+            best = max(((_iou(box, tb), vid) for vid, tb in by_frame.get(frame, [])), default=(0.0, -1))
+            if best[0] >= 0.3:
+                votes[best[1]] += 1
+        if votes:
+            vid, n = votes.most_common(1)[0]
+            if n >= 0.4 * len(boxes):
+                mapping[tid] = vid
+    return mapping
+
+
+def truth_counts(truth: dict, line: tuple[tuple[float, float], tuple[float, float]]) -> dict[str, int]:
+    (x1, y1), (x2, y2) = line
+    xmin, xmax = min(x1, x2) - 20, max(x1, x2) + 20
+    counts: Counter[str] = Counter()
+    for vehicle in truth["vehicles"]:
+        sides = set()
+        for s in vehicle["samples"]:
+            point = ((s[1] + s[3]) / 2, s[4])
+            if xmin <= point[0] <= xmax:
+                d = side_of_line(line, point) / max(1.0, float(np.hypot(x2 - x1, y2 - y1)))
+                if abs(d) >= 2.0:
+                    sides.add(d > 0)
+        if len(sides) == 2:
+            counts[vehicle["class"]] += 1
+    return dict(counts)
+
+
+def score(truth: dict, violations: Sequence[Violation], log: TrackLog, *, counts_pred: dict[str, int],
+          count_line: tuple[tuple[float, float], tuple[float, float]], types: Sequence[str]) -> Score:
+    mapping = match_tracks(truth, log)
+    vehicles = {int(v["track_id"]): v for v in truth["vehicles"]}
+    events: dict[tuple[str, int], dict] = {(e["type"], int(e["track_id"])): e for e in truth["violations"]}
+    matched: set[tuple[str, int]] = set()
+    tp: Counter[str] = Counter()
+    fp: Counter[str] = Counter()
+    speed_errors = []
+    legible = exact = 0
+    fps_list, misses = [], []
+    for v in violations:
+        kind = v.violation_type.value
+        vid = mapping.get(v.track_id)
+        key = (kind, vid) if vid is not None else None
+        if key is not None and key in events and key not in matched:
+            matched.add(key)
+            tp[kind] += 1
+            event = events[key]
+            if kind == "speeding" and v.speed_kmh is not None and event.get("speed_kmh") is not None:
+                speed_errors.append(abs(v.speed_kmh - float(event["speed_kmh"])))
+            vehicle = vehicles[vid]
+            if vehicle.get("plate") and vehicle.get("plate_max_px", 0) >= LEGIBLE_PLATE_PX:
+                legible += 1
+                exact += int(v.plate_text == vehicle["plate"])
+        else:
+            fp[kind] += 1
+            fps_list.append(f"{kind} track {v.track_id} → truth {vid} at {v.occurred_at.isoformat()}")
+    fn: Counter[str] = Counter()
+    for key, event in events.items():
+        if key[0] in types and key not in matched:
+            fn[key[0]] += 1
+            misses.append(f"{key[0]} truth {key[1]} frames {event['start_frame']}–{event['end_frame']}")
+    kinds = sorted(set(types) | set(tp) | set(fp))
+    return Score(per_type={k: TypeScore(tp=tp[k], fp=fp[k], fn=fn[k]) for k in kinds},
+                 speed_errors_kmh=tuple(speed_errors), plates_legible=legible, plates_exact=exact,
+                 counts_pred=counts_pred, counts_truth=truth_counts(truth, count_line),
+                 false_positives=tuple(fps_list), misses=tuple(misses))

@@ -1,0 +1,218 @@
+"""Every violation rule, table-driven on hand-made observations (no model, no video)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from analytics.records import ViolationType
+from analytics.scene_config import SceneConfig
+from pipelines.geometry import GroundMap
+from pipelines.rules.base import FrameContext, Observation
+from pipelines.rules.illegal_stop import IllegalStopRule
+from pipelines.rules.no_helmet import NoHelmetRule
+from pipelines.rules.red_light import RedLightRule
+from pipelines.rules.speeding import SpeedingRule
+from pipelines.rules.stop_line import StopLineRule
+from pipelines.rules.stop_line_geometry import StopLineGeometry
+from pipelines.rules.wrong_lane import WrongLaneRule
+from pipelines.rules.wrong_way import WrongWayRule
+
+T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
+FPS = 10.0
+
+# Two lanes running up the image; stop line across both at y=300; no-stopping zone on the right.
+CONFIG = SceneConfig.model_validate({
+    "frame": {"width": 1280, "height": 720, "fps": FPS},
+    "lanes": [
+        {"lane_id": "in-1", "polygon": [[400, 0], [640, 0], [640, 720], [400, 720]], "direction": [0, -1],
+         "allowed_classes": ["car", "bus", "truck", "motorbike"]},
+        {"lane_id": "in-2", "polygon": [[640, 0], [880, 0], [880, 720], [640, 720]], "direction": [0, -1],
+         "allowed_classes": ["motorbike", "bicycle"]},
+    ],
+    "stop_line": [[400, 300], [880, 300]],
+    "signal": {"source": "schedule", "green_s": 30, "amber_s": 3, "red_s": 30},
+    "no_stopping_zones": [{"zone_id": "z1", "polygon": [[800, 400], [880, 400], [880, 700], [800, 700]],
+                           "max_dwell_s": 5}],
+})
+
+
+def obs(track_id: int, frame: int, *, x: float = 520, y: float, cls: str = "car", speed: float | None = 8.0,
+        heading: tuple[float, float] | None = (0.0, -1.0), lane: str | None = "in-1", share: float = 1.0,
+        helmetless: bool = False, in_zone: bool = False) -> Observation:
+    return Observation(track_id=track_id, frame_index=frame, at=T0 + timedelta(seconds=frame / FPS),
+                       box=(x - 30, y - 60, x + 30, y), vehicle_class=cls, point=(x, y), ground=None, front=None,
+                       lane_id=lane, heading=heading, speed_mps=speed, in_speed_zone=in_zone, helmetless=helmetless,
+                       class_share=share, class_votes=10)
+
+
+def ctx(frame: int, signal: str = "green") -> FrameContext:
+    return FrameContext(frame_index=frame, at=T0 + timedelta(seconds=frame / FPS), signal=signal)
+
+
+def run(rule, frames: list[tuple[str, list[Observation]]], ended: tuple[int, ...] = ()) -> list:  # type: ignore[no-untyped-def]
+    hits = []
+    for index, (signal, observations) in enumerate(frames):
+        hits += rule.observe(observations, ctx(index, signal))
+    for track_id in ended:
+        hits += rule.finish(track_id, ctx(len(frames), "green"))
+    return hits
+
+
+def drive(ys: list[float], signals: list[str] | str, **kw: object) -> list[tuple[str, list[Observation]]]:
+    sig = [signals] * len(ys) if isinstance(signals, str) else signals
+    return [(sig[i], [obs(1, i, y=y, **kw)]) for i, y in enumerate(ys)]  # type: ignore[arg-type]
+
+
+LINE = StopLineGeometry(CONFIG, None)
+APPROACH = [500, 450, 400, 350, 320]  # before the line (y > 300 is the camera side)
+THROUGH = [290, 270, 250, 230]  # well past the line
+
+
+@pytest.mark.parametrize(("name", "ys", "signals", "expected"), [
+    ("runs the red", APPROACH + THROUGH, "red", 1),
+    ("crosses on green", APPROACH + THROUGH, "green", 0),
+    ("crosses on amber, red after", APPROACH + THROUGH, ["green"] * 5 + ["amber"] + ["red"] * 3, 0),
+    ("stops at the line on red", APPROACH + [303, 302, 303, 301, 302], "red", 0),
+    ("box jitters across the line while queued", APPROACH + [298, 303, 297, 304, 296, 305], "red", 0),
+    ("creeps 10 px over and stops", APPROACH + [290, 290, 290, 290], "red", 0),
+    ("first seen past the line (no approach)", THROUGH + [210, 190], "red", 0),
+    ("wrong-way vehicle crossing back towards the camera", [250, 270, 290, 320, 360, 400], "red", 0),
+])
+def test_red_light(name: str, ys: list[float], signals: list[str] | str, expected: int) -> None:
+    hits = run(RedLightRule(LINE), drive(ys, signals))
+    assert len(hits) == expected, name
+    if hits:
+        assert hits[0].violation_type is ViolationType.RED_LIGHT
+        assert hits[0].frame_index == len(APPROACH)  # the moment the front passed the line
+
+
+def test_red_light_fires_once_per_track_and_independently_per_track() -> None:
+    rule = RedLightRule(LINE)
+    frames = [("red", [obs(1, i, y=y), obs(2, i, y=y + 5, x=700, lane="in-2", cls="motorbike")])
+              for i, y in enumerate(APPROACH + THROUGH + [200, 180])]
+    hits = run(rule, frames)
+    assert sorted(h.track_id for h in hits) == [1, 2]
+
+
+def test_stop_line_line_outside_extent_is_ignored() -> None:
+    assert LINE.position(obs(1, 0, x=1000, y=250)) is None  # beside the line: other carriageway
+
+
+def _calibrated() -> tuple[SceneConfig, GroundMap]:
+    # 1 px = 5 cm: image x → east, image y → south
+    import math
+
+    lat0 = 10.0
+    k = 111_320.0
+    pts = [(400, 700), (880, 700), (880, 100), (400, 100)]
+    ground = [(105.0 + x * 0.05 / (k * math.cos(math.radians(lat0))), lat0 - y * 0.05 / k) for x, y in pts]
+    cfg = SceneConfig.model_validate({**CONFIG.model_dump(), "speed": {
+        "image_points": pts, "ground_points": ground, "limit_kmh": 50}})
+    return cfg, GroundMap.from_calibration(pts, ground)
+
+
+def with_ground(o: Observation, gm: GroundMap, length_px: float = 0.0) -> Observation:
+    g = gm.to_ground([o.point])[0]
+    f = gm.to_ground([(o.point[0], o.point[1] - length_px)])[0]
+    return replace(o, ground=(float(g[0]), float(g[1])), front=(float(f[0]), float(f[1])))
+
+
+@pytest.mark.parametrize(("name", "ys", "speeds", "signal", "expected"), [
+    # ys: the rear (box bottom); the front is 80 px (4 m) further up the image; the line is at y=300
+    ("stops 2 m over the line on red", [480, 420, 380, 345] + [340] * 14, [6, 5, 2, 1] + [0.1] * 14, "red", 1),
+    ("stops before the line", [480, 440, 400, 395] + [392] * 14, [6, 5, 2, 1] + [0.1] * 14, "red", 0),
+    ("stops over the line on green", [480, 420, 380, 345] + [340] * 14, [6, 5, 2, 1] + [0.1] * 14, "green", 0),
+    ("stopped only half a second", [480, 420, 380, 340, 340, 340, 340, 300, 250],
+     [6, 5, 2, 0.1, 0.1, 0.1, 0.1, 6, 8], "red", 0),
+    ("far into the junction (not at the line)", [480, 380, 300, 200] + [200] * 14, [6, 6, 6, 6] + [0.1] * 14, "red", 0),
+])
+def test_stop_line(name: str, ys: list[float], speeds: list[float], signal: str, expected: int) -> None:
+    cfg, gm = _calibrated()
+    rule = StopLineRule(StopLineGeometry(cfg, gm))
+    frames = [(signal, [with_ground(obs(1, i, y=y, speed=s), gm, length_px=80)]) for i, (y, s) in
+              enumerate(zip(ys, speeds))]
+    assert len(run(rule, frames)) == expected, name
+
+
+@pytest.mark.parametrize(("name", "ys", "lane", "speed", "expected"), [
+    ("drives against the lane", [300, 330, 360, 390, 420, 450, 480], "in-2", 6.0, 1),
+    ("drives with the lane", [480, 450, 420, 390, 360, 330, 300], "in-2", 6.0, 0),
+    ("stopped, box jitters backwards", [300, 302, 301, 303, 302, 304, 303], "in-2", 0.3, 0),
+    ("against for two frames only", [300, 330, 360, 340, 320, 300, 280], "in-2", 6.0, 0),
+    ("outside any lane", [300, 330, 360, 390, 420, 450, 480], None, 6.0, 0),
+])
+def test_wrong_way(name: str, ys: list[float], lane: str | None, speed: float, expected: int) -> None:
+    frames = []
+    for i, y in enumerate(ys):
+        heading = None if i == 0 else (0.0, 1.0 if y > ys[i - 1] else -1.0)
+        frames.append(("green", [obs(1, i, x=700, y=y, cls="motorbike", lane=lane, heading=heading, speed=speed)]))
+    assert len(run(WrongWayRule(CONFIG), frames)) == expected, name
+
+
+@pytest.mark.parametrize(("name", "cls", "lane", "frames", "share", "expected"), [
+    ("car in the motorbike lane for 2 s", "car", "in-2", 20, 1.0, 1),
+    ("motorbike in the motorbike lane", "motorbike", "in-2", 20, 1.0, 0),
+    ("motorbike in the mixed lane", "motorbike", "in-1", 20, 1.0, 0),
+    ("car in the motorbike lane for 0.5 s (lane change)", "car", "in-2", 5, 1.0, 0),
+    ("class vote unsettled", "car", "in-2", 20, 0.55, 0),
+    ("truck in the motorbike lane", "truck", "in-2", 20, 0.9, 1),
+])
+def test_wrong_lane(name: str, cls: str, lane: str, frames: int, share: float, expected: int) -> None:
+    seq = [("green", [obs(1, i, x=760 if lane == "in-2" else 520, y=600 - 10 * i, cls=cls, lane=lane, share=share)])
+           for i in range(frames)]
+    seq += [("green", [obs(1, frames + i, y=600 - 10 * (frames + i), lane="in-1", cls=cls, share=share)])
+            for i in range(5)]  # then back to an allowed lane
+    assert len(run(WrongLaneRule(CONFIG), seq)) == expected, name
+
+
+@pytest.mark.parametrize(("name", "seconds", "speed", "x", "expected"), [
+    ("parks 8 s in the 5 s zone", 8.0, 0.1, 840, 1),
+    ("stops 3 s in the zone", 3.0, 0.1, 840, 0),
+    ("parks 8 s outside the zone", 8.0, 0.1, 700, 0),
+    ("crawls through the zone", 8.0, 2.0, 840, 0),
+])
+def test_illegal_stop(name: str, seconds: float, speed: float, x: float, expected: int) -> None:
+    n = int(seconds * FPS)
+    seq = [("green", [obs(1, i, x=x, y=500, speed=speed, lane="in-2")]) for i in range(n)]
+    assert len(run(IllegalStopRule(CONFIG), seq)) == expected, name
+
+
+def test_illegal_stop_jitter_in_speed_does_not_reset_the_dwell() -> None:
+    speeds = [0.1, 0.9, 0.2, 1.2, 0.1] * 14  # jittery boxes: never a real move-off (> 1.5 m/s)
+    seq = [("green", [obs(1, i, x=840, y=500, speed=s, lane="in-2")]) for i, s in enumerate(speeds)]
+    hits = run(IllegalStopRule(CONFIG), seq)
+    assert len(hits) == 1 and hits[0].at == T0
+
+
+@pytest.mark.parametrize(("name", "speeds_kmh", "expected", "reported"), [
+    ("70 in a 50 zone", [70, 71, 69, 70, 72, 70, 70, 71, 70, 69], 1, 70.0),
+    ("45 in a 50 zone", [45] * 10, 0, None),
+    ("one jumpy box at 90", [45, 46, 90, 45, 44, 46, 45, 45, 44, 45], 0, None),
+    ("glimpse of 0.3 s at 80", [80, 80, 80], 0, None),
+])
+def test_speeding(name: str, speeds_kmh: list[float], expected: int, reported: float | None) -> None:
+    seq = [("green", [obs(1, i, y=500, speed=v / 3.6, in_zone=True)]) for i, v in enumerate(speeds_kmh)]
+    seq.append(("green", [obs(1, len(seq), y=100, in_zone=False)]))  # leaves the zone
+    hits = run(SpeedingRule(50), seq)
+    assert len(hits) == expected, name
+    if reported is not None:
+        assert hits[0].speed_kmh == pytest.approx(reported, abs=1.0)
+
+
+def test_speeding_is_judged_when_the_track_ends_inside_the_zone() -> None:
+    seq = [("green", [obs(1, i, y=500, speed=80 / 3.6, in_zone=True)]) for i in range(12)]
+    assert len(run(SpeedingRule(50), seq, ended=(1,))) == 1
+
+
+@pytest.mark.parametrize(("name", "cls", "flags", "expected"), [
+    ("rider without helmet", "motorbike", [True] * 5, 1),
+    ("rider with helmet", "motorbike", [False] * 5, 0),
+    ("one noisy frame", "motorbike", [False, True, False, False, False], 0),
+    ("car (no helmet needed)", "car", [True] * 5, 0),
+])
+def test_no_helmet(name: str, cls: str, flags: list[bool], expected: int) -> None:
+    seq = [("green", [obs(1, i, y=500, cls=cls, helmetless=f)]) for i, f in enumerate(flags)]
+    assert len(run(NoHelmetRule(), seq)) == expected, name
