@@ -70,6 +70,7 @@ class _TableSpec:
     table: str
     key: tuple[str, ...]
     stamped: bool  # has an updated_at column filled at write time
+    keep: tuple[str, ...] = ()  # columns an upsert never overwrites on an existing row (human decisions)
 
 
 _TABLES: dict[type, _TableSpec] = {
@@ -78,7 +79,7 @@ _TABLES: dict[type, _TableSpec] = {
     CameraCheck: _TableSpec(table="camera_checks", key=("camera_id", "checked_at"), stamped=False),
     Outage: _TableSpec(table="outages", key=("outage_id",), stamped=False),
     PipelineRun: _TableSpec(table="pipeline_runs", key=("run_id",), stamped=False),
-    Violation: _TableSpec(table="violations", key=("violation_id",), stamped=True),
+    Violation: _TableSpec(table="violations", key=("violation_id",), stamped=True, keep=("workflow_state",)),
     CountBin: _TableSpec(
         table="count_bins", key=("camera_id", "bin_start", "vehicle_class", "movement"), stamped=False
     ),
@@ -230,7 +231,14 @@ class Warehouse:
             for spec, frame in frames:
                 columns = ", ".join(f'"{c}"' for c in frame.columns)
                 cur.register("_batch", frame)  # dropped with the cursor, also after a failure
-                cur.execute(f"INSERT OR REPLACE INTO {spec.table} ({columns}) SELECT {columns} FROM _batch")
+                if spec.keep:
+                    updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in frame.columns
+                                        if c not in spec.keep and c not in spec.key)
+                    keys = ", ".join(f'"{c}"' for c in spec.key)
+                    cur.execute(f"INSERT INTO {spec.table} ({columns}) SELECT {columns} FROM _batch "
+                                f"ON CONFLICT ({keys}) DO UPDATE SET {updates}")
+                else:
+                    cur.execute(f"INSERT OR REPLACE INTO {spec.table} ({columns}) SELECT {columns} FROM _batch")
                 cur.unregister("_batch")
                 written += len(frame)
         return written

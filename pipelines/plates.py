@@ -4,11 +4,14 @@ Contract: ``PlateReader.read(crops)`` takes a few crops of one vehicle (largest 
 and returns a ``PlateRead``: the canonical plate text (``plate_format``), the read
 confidence, the crop the text was read on (evidence), and ``needs_review`` when no crop
 gave a valid plate or the best read is below ``min_confidence``. It never invents a
-plate: an invalid read leaves ``text`` as None.
+plate: an invalid read leaves ``text`` as None, and a two-line read whose lines differ in
+width (one line cut off), or whose number has only four digits (the old format, but also
+a new five-digit number with one digit lost), is marked for review whatever the OCR score.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +20,10 @@ import cv2
 import numpy as np
 
 from pipelines.plate_format import normalise_plate
+
+
+SHORT_NUMBER = re.compile(r"(?:-| )\d{4}$")
+SHORT_NUMBER_CONFIDENCE = 0.8
 
 
 @dataclass(frozen=True, kw_only=True, slots=True, eq=False)
@@ -29,7 +36,7 @@ class PlateRead:
 
 
 class PlateReader:
-    def __init__(self, *, min_confidence: float = 0.85, min_height_px: int = 96) -> None:
+    def __init__(self, *, min_confidence: float = 0.85, min_height_px: int = 192) -> None:
         from rapidocr_onnxruntime import RapidOCR
 
         self._ocr = RapidOCR()
@@ -46,6 +53,11 @@ class PlateReader:
                        key=lambda item: float(item[0][:, 1].mean()))
         texts = [text for _, text, _ in items]
         confidence = min(score for _, _, score in items)
+        plate_like = [box for box, text, _ in items if sum(ch.isdigit() for ch in text) >= 2][:2]
+        if len(plate_like) == 2:
+            widths = [float(b[:, 0].max() - b[:, 0].min()) for b in plate_like]
+            if min(widths) < 0.8 * max(widths):  # two-line plates have lines of equal width: one is cut
+                confidence *= 0.5
         boxes = np.vstack([box for box, _, _ in items]) / scale
         x1, y1 = np.floor(boxes.min(axis=0)).astype(int)
         x2, y2 = np.ceil(boxes.max(axis=0)).astype(int)
@@ -64,6 +76,14 @@ class PlateReader:
             lines, confidence, plate = self._ocr_lines(crop)
             raw.append(" / ".join(lines))
             text = normalise_plate(self._plate_lines(lines))
+            if plate is not None and lines:
+                # second look at the plate alone, with a margin: text near the plate border is
+                # often clipped by the first detection box
+                lines2, confidence2, _ = self._ocr_lines(self._padded(crop, plate))
+                text2 = normalise_plate(self._plate_lines(lines2))
+                if text2 is not None and (text is None or len(text2) > len(text) or confidence2 > confidence):
+                    text, confidence = text2, confidence2
+                    raw.append(" / ".join(lines2))
             if text is None:
                 continue
             votes[text] += 1
@@ -73,8 +93,22 @@ class PlateReader:
             return PlateRead(text=None, confidence=None, needs_review=True, crop=fallback, raw=tuple(raw))
         text = max(votes, key=lambda t: (votes[t], best[t][0]))
         confidence, plate = best[text]
+        if SHORT_NUMBER.search(text):
+            # an old-style 4-digit number is also what a new 5-digit one looks like with a digit
+            # lost at the plate border: keep the read as a suggestion, but an officer confirms it
+            confidence = min(confidence, SHORT_NUMBER_CONFIDENCE)
         return PlateRead(text=text, confidence=round(confidence, 3), needs_review=confidence < self._min_conf,
                          crop=plate if plate is not None else fallback, raw=tuple(raw))
+
+    @staticmethod
+    def _padded(crop: np.ndarray, plate: np.ndarray) -> np.ndarray:
+        """The plate region of ``crop`` with a 30 % margin (found by locating ``plate`` in it)."""
+        ph, pw = plate.shape[:2]
+        result = cv2.matchTemplate(crop, plate, cv2.TM_SQDIFF)
+        _, _, (x, y), _ = cv2.minMaxLoc(result)
+        mx, my = int(pw * 0.3) + 2, int(ph * 0.3) + 2
+        h, w = crop.shape[:2]
+        return crop[max(0, y - my):min(h, y + ph + my), max(0, x - mx):min(w, x + pw + mx)]
 
     @staticmethod
     def _plate_lines(lines: list[str]) -> list[str]:

@@ -8,7 +8,8 @@ Contract:
   predicted violation as a true positive when that vehicle has a truth violation of the
   same type (each truth event matched once); returns per-type TP/FP/FN, speed errors,
   plate exact matches on legible plates, and counts per class against the vehicles whose
-  boxes crossed the same count line.
+  boxes crossed the same count line. Truth events a clip cannot show (``observable``) are
+  left out; a prediction matching one is not counted as a false positive either.
 """
 
 from __future__ import annotations
@@ -112,21 +113,34 @@ def truth_counts(truth: dict, line: tuple[tuple[float, float], tuple[float, floa
     return dict(counts)
 
 
+def observable(truth: dict, event: dict, vehicle: dict | None) -> bool:
+    """Whether a clip shows enough of a truth event to judge it: it starts at least two
+    seconds before the clip ends and its vehicle is visible for at least a second in all."""
+    fps = float(truth["fps"])
+    if vehicle is None or event["start_frame"] > truth["frames"] - 2 * fps:
+        return False
+    return len(vehicle["samples"]) >= fps
+
+
 def score(truth: dict, violations: Sequence[Violation], log: TrackLog, *, counts_pred: dict[str, int],
           count_line: tuple[tuple[float, float], tuple[float, float]], types: Sequence[str]) -> Score:
     mapping = match_tracks(truth, log)
     vehicles = {int(v["track_id"]): v for v in truth["vehicles"]}
-    events: dict[tuple[str, int], dict] = {(e["type"], int(e["track_id"])): e for e in truth["violations"]}
+    events: dict[tuple[str, int], dict] = {(e["type"], int(e["track_id"])): e for e in truth["violations"]
+                                           if observable(truth, e, vehicles.get(int(e["track_id"])))}
     matched: set[tuple[str, int]] = set()
     tp: Counter[str] = Counter()
     fp: Counter[str] = Counter()
     speed_errors = []
     legible = exact = 0
     fps_list, misses = [], []
+    hidden = {(e["type"], int(e["track_id"])) for e in truth["violations"]} - set(events)
     for v in violations:
         kind = v.violation_type.value
         vid = mapping.get(v.track_id)
         key = (kind, vid) if vid is not None else None
+        if key in hidden:
+            continue
         if key is not None and key in events and key not in matched:
             matched.add(key)
             tp[kind] += 1

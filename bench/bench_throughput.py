@@ -1,0 +1,83 @@
+"""Pipeline throughput on one 60 s 1280×720 25 fps clip, every configuration in one run.
+
+Figures: decode-only fps (the physical limit here), then the full pipeline (detect, track,
+rules, plates, evidence) with ``motion``, ``yolo`` at 320 and 640 without gating,
+``yolo`` 480 with motion gating, and the same with detection at 5 fps. Each is given as a
+ratio to decode-only and as "cameras in real time on this machine" = pipeline fps ÷ 25.
+
+Run: .venv/bin/python bench/bench_throughput.py → prints, writes bench/results/throughput.json
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipelines.model_training import offline_ultralytics  # noqa: E402
+
+offline_ultralytics(ROOT / "data" / "runtime" / "ultralytics")
+
+from pipelines.camera_pipeline import PipelineOptions  # noqa: E402
+from pipelines.frames import VideoFileSource  # noqa: E402
+from pipelines.video_job import process_file  # noqa: E402
+from simulator.clip import render_clip  # noqa: E402
+from simulator.world import load_sim_scene  # noqa: E402
+
+CAMERA_FPS = 25.0
+CONFIGS = [
+    ("motion", {"detector": "motion"}),
+    ("yolo_320", {"detector": "yolo", "imgsz": 320, "gating": False}),
+    ("yolo_640", {"detector": "yolo", "imgsz": 640, "gating": False}),
+    ("yolo_480_gated", {"detector": "yolo", "imgsz": 480, "gating": True}),
+    ("yolo_480_gated_5fps", {"detector": "yolo", "imgsz": 480, "gating": True, "detect_every": 5}),
+]
+
+
+def main() -> None:
+    seconds = float(os.environ.get("BENCH_SECONDS", "60"))
+    scene = load_sim_scene(ROOT / "data" / "scenes" / "sim" / "nga_tu_rach_gia.yaml")
+    rows: dict[str, dict[str, float | str]] = {}
+    with tempfile.TemporaryDirectory(prefix="matthan-tp-") as tmp:
+        clip = render_clip(scene, seconds=seconds, seed=4242, out_dir=Path(tmp), name="tp")
+        started = time.perf_counter()
+        source = VideoFileSource(clip.video, camera_id="BENCH", start_utc=datetime(2026, 3, 2, tzinfo=UTC))
+        frames = sum(1 for _ in source)
+        source.close()
+        decode_fps = frames / (time.perf_counter() - started)
+        rows["decode_only"] = {"fps": round(decode_fps, 1), "ratio_to_decode": 1.0,
+                               "cameras_realtime": round(decode_fps / CAMERA_FPS, 2)}
+        print(f"decode only            {decode_fps:7.1f} fps  ({decode_fps / CAMERA_FPS:5.2f} cameras)", flush=True)
+        for name, cfg in CONFIGS:
+            opts = PipelineOptions(detect_every=int(cfg.get("detect_every", 1)))
+            started = time.perf_counter()
+            summary = process_file(clip.video, camera_id="BENCH", detector=str(cfg["detector"]),
+                                   imgsz=cfg.get("imgsz"), gating=cfg.get("gating"),  # type: ignore[arg-type]
+                                   evidence_root=Path(tmp) / "evidence", scenes_dir=Path(tmp),
+                                   models_dir=ROOT / "data" / "models", options=opts)
+            elapsed = time.perf_counter() - started
+            run = summary.result.run
+            fps = run.frames_read / elapsed
+            rows[name] = {"fps": round(fps, 1), "ratio_to_decode": round(fps / decode_fps, 3),
+                          "cameras_realtime": round(fps / CAMERA_FPS, 2), "detector": run.detector,
+                          "frames_detected": run.frames_detected, "detection_fps_per_camera":
+                          round(run.frames_detected / seconds, 1), "violations": len(summary.result.violations)}
+            print(f"{name:<22} {fps:7.1f} fps  ({fps / CAMERA_FPS:5.2f} cameras, {fps / decode_fps:.2f}× decode, "
+                  f"{run.frames_detected / seconds:.1f} detections/s, detector {run.detector})", flush=True)
+    out = ROOT / "bench" / "results" / "throughput.json"
+    out.write_text(json.dumps({"measured_at": datetime.now(UTC).isoformat(), "machine": platform.machine(),
+                               "cpus": os.cpu_count(), "clip": f"{seconds:.0f} s 1280x720 @ {CAMERA_FPS:.0f} fps",
+                               "results": rows}, indent=2))
+    print(f"→ {out}")
+
+
+if __name__ == "__main__":
+    main()
