@@ -128,3 +128,28 @@ def violation_evidence(cur: duckdb.DuckDBPyConnection, violation_id: str) -> tup
     row = cur.execute("SELECT camera_id, evidence_path FROM violations WHERE violation_id = ?",
                       [violation_id]).fetchone()
     return (str(row[0]), row[1]) if row else None
+
+
+def pipeline_runs(cur: duckdb.DuckDBPyConnection, *, allowed: frozenset[str] | None, status: str | None = None,
+                  limit: int = 500) -> pd.DataFrame:
+    """Latest pipeline runs (newest first) of the cameras in ``allowed`` (None = all), with
+    violations found per run; ``status`` filters (ok, partial, failed, or 'warnings')."""
+    where, params = ["1=1"], []
+    if allowed is not None:
+        if not allowed:
+            return pd.DataFrame(columns=["run_id", "camera_id", "segment_start", "status", "detector", "frames_read",
+                                         "frames_detected", "fps", "warnings", "errors", "violations"])
+        where.append("r.camera_id IN (SELECT unnest(?))")
+        params.append(sorted(allowed))
+    if status == "warnings":
+        where.append("len(r.warnings) > 0")
+    elif status:
+        where.append("r.status = ?")
+        params.append(status)
+    params.append(limit)
+    return cur.execute(f"""
+        SELECT r.run_id, r.camera_id, r.segment_start, r.status, r.detector, r.frames_read, r.frames_detected,
+               r.fps, r.warnings, r.errors, count(v.violation_id) AS violations
+        FROM pipeline_runs r LEFT JOIN violations v ON v.run_id = r.run_id
+        WHERE {' AND '.join(where)}
+        GROUP BY ALL ORDER BY r.segment_start DESC, r.camera_id LIMIT ?""", params).df()

@@ -17,7 +17,7 @@ from dashboard.auth import web
 from dashboard.components.navbar import LANG_ID, navbar, register_navbar_callbacks
 from dashboard.i18n import t
 from dashboard.evidence_route import register_evidence_route
-from dashboard.pages import audit_page, map_page, users_page
+from dashboard.pages import audit_page, map_page, runs_page, users_page
 from dashboard.services import DashboardServices
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
@@ -40,6 +40,7 @@ def create_app(services: DashboardServices) -> Dash:
                 cookie_secure=services.cookie_secure)
     map_page.register(app, services)
     audit_page.register(app, services)
+    runs_page.register(app, services)
     users_page.register(app, services)
     register_evidence_route(app.server, services)
 

@@ -113,6 +113,10 @@ CHECKS = [
         [("audit-lang", "data", "vi")])),
     Check("route audit export", Permission.VIEW_AUDIT, _get("/export/audit.csv")),
     Check("page /admin/users", Permission.MANAGE_USERS, _page("/admin/users")),
+    Check("page /admin/runs", Permission.MANAGE_CAMERAS, _page("/admin/runs")),
+    Check("callback runs table", Permission.MANAGE_CAMERAS, _callback(
+        [("runs-table", "rowData"), ("runs-summary", "children")], [("runs-status", "value", "all")],
+        [("runs-lang", "data", "vi")])),
     Check("callback users action", Permission.MANAGE_USERS, _callback(
         [("users-table", "rowData"), ("users-message", "children")],
         [("users-create", "n_clicks", None), ("users-update", "n_clicks", None), ("users-lock", "n_clicks", 1),

@@ -192,3 +192,34 @@ def test_missing_weights_fall_back_to_motion_with_a_warning(tmp_path: Path) -> N
     run = summary.result.run
     assert run.status == "ok" and run.detector == "motion"
     assert any("yolo → motion" in w and "matthan-det.pt" in w for w in run.warnings)
+
+
+@pytest.mark.slow
+def test_a_vehicle_crossing_a_segment_boundary_keeps_its_track(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from pipelines.camera_pipeline import CameraPipeline
+    from pipelines.detector_factory import build_detector
+    from pipelines.frames import VideoFileSource
+    from pipelines.segment_runner import run_segment
+
+    clip = render_clip(_busy("cau_tan_de"), seconds=8, seed=9107, out_dir=tmp_path, name="segments")
+    config = load_scene_config(clip.scene_config)
+    choice = build_detector(config, models_dir=MODELS, override="motion")
+    pipeline = CameraPipeline(camera_id="TB-VP-001", config=config, detector=choice.detector, fps=25.0)
+    start = load_truth(clip.truth)["start_utc"]
+    from datetime import datetime
+
+    t0 = datetime.fromisoformat(start)
+    seen: dict[int, set[int]] = {}
+
+    def segment(index: int, window: tuple[float, float]):  # type: ignore[no-untyped-def]
+        return run_segment(lambda: VideoFileSource(clip.video, camera_id="TB-VP-001", start_utc=t0, window=window),
+                           pipeline, segment_start=t0 + timedelta(seconds=window[0]),
+                           segment_end=t0 + timedelta(seconds=window[1]), detector_used="motion",
+                           close_after=index == 1,
+                           on_frame=lambda f, obs, p: seen.setdefault(index, set()).update(o.track_id for o in obs))
+
+    first, second = segment(0, (0.0, 4.0)), segment(1, (4.0, 8.0))
+    assert first.run.run_id != second.run.run_id and first.run.status == second.run.status == "ok"
+    assert seen[0] & seen[1]  # the same track ids continue into the next segment
