@@ -115,10 +115,13 @@ def truth_counts(truth: dict, line: tuple[tuple[float, float], tuple[float, floa
 
 def observable(truth: dict, event: dict, vehicle: dict | None) -> bool:
     """Whether a clip shows enough of a truth event to judge it: it starts at least two
-    seconds before the clip ends and its vehicle is visible for at least a second in all."""
+    seconds before the clip ends, did not end in the clip's first half second, and its
+    vehicle is visible for at least a second in all."""
     fps = float(truth["fps"])
     if vehicle is None or event["start_frame"] > truth["frames"] - 2 * fps:
         return False
+    if event["start_frame"] == 0 and event["end_frame"] < 0.5 * fps:
+        return False  # over before the clip began
     return len(vehicle["samples"]) >= fps
 
 

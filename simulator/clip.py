@@ -13,7 +13,9 @@ Ground truth JSON (all frames are 0-based indices; times are UTC ISO-8601):
                 "samples": [[frame, x1, y1, x2, y2, ground_y_m, speed_kmh], ...]}],
   "violations": [{"type", "track_id", "start_frame", "end_frame", "start_utc", "end_utc",
                   "speed_kmh", "detail"}]}``
-``samples`` hold the visible box of the vehicle in each frame it is visible. Writes are
+``samples`` hold the visible box of the vehicle in each frame it is visible. A ``speeding``
+event's ``speed_kmh`` is the highest true speed in the calibration zone while the vehicle
+is whole in the picture; a vehicle too fast only while cut by the frame edge is not one. Writes are
 atomic (temp file + rename) so a killed render leaves no half file under the final name.
 """
 
@@ -126,6 +128,11 @@ def render_clip(scene: SimScene, *, seconds: float, seed: int, out_dir: Path, na
         end = None if event.end_frame is None else max(event.end_frame - warm, start)
         if start >= total or event.track_id not in samples:
             continue  # happened after the last frame or never in view
+        if event.violation_type == "speeding":
+            seen = _visible_speed(samples[event.track_id], vehicles.get(event.track_id), warm, scene)
+            if seen is None or seen <= scene.road.speed_limit_kmh:
+                continue  # too fast only where the camera could not see the whole vehicle
+            event.speed_kmh = seen
         violations.append({"type": event.violation_type, "track_id": event.track_id, "start_frame": start,
                            "end_frame": min(end, total - 1) if end is not None else total - 1,
                            "start_utc": utc(start), "end_utc": utc(end if end is not None else total - 1),
@@ -145,6 +152,17 @@ def render_clip(scene: SimScene, *, seconds: float, seed: int, out_dir: Path, na
     _atomic_text(config_path, dump_scene_config(scene_config(scene, camera_id)))
     return ClipResult(video=video, truth=truth_path, scene_config=config_path, frames=total,
                       render_fps=total / elapsed if elapsed > 0 else float("inf"), violations=len(violations))
+
+
+def _visible_speed(track_samples: list[list[float]], vehicle: object, warm: int, scene: SimScene) -> float | None:
+    """Highest true speed while the vehicle is in the calibration zone *and* whole in the
+    picture: the speed a camera can be held to (a car braking as it enters the frame was
+    only too fast while still cut by the frame edge)."""
+    zone = {f - warm for f in getattr(vehicle, "zone_frames", [])}
+    w, h = scene.frame.width, scene.frame.height
+    speeds = [s[6] for s in track_samples
+              if int(s[0]) in zone and s[6] is not None and s[1] > 2 and s[2] > 2 and s[3] < w - 3 and s[4] < h - 3]
+    return round(max(speeds), 1) if speeds else None
 
 
 def _vehicle_meta(v: object, sim: TrafficSim, track_id: int) -> dict[str, object]:
