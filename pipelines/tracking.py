@@ -3,7 +3,8 @@
 Contract: ``Tracker.update(detections)`` returns the detections that belong to confirmed
 tracks, with ``track_id`` set. One ``Tracker`` lives in a camera's pipeline object and
 is reused across consecutive segments, so a vehicle crossing a segment boundary keeps
-its id. ``skip()`` tells the tracker a frame passed without detection (motion gating).
+its id. A frame skipped by motion gating is simply not
+given to the tracker: tracks keep their state until the next detection.
 """
 
 from __future__ import annotations
@@ -51,6 +52,3 @@ class Tracker:
         return Detections(xyxy=out[:, :4].astype(np.float32), confidence=out[:, 5].astype(np.float32),
                           class_id=detections.class_id[idx].astype(np.int64), track_id=out[:, 4].astype(np.int64),
                           extra=detections.extra)
-
-    def skip(self) -> None:
-        """A gated-out frame: nothing moved, so tracks keep their state and age by nothing."""
