@@ -54,18 +54,24 @@ def _digest(prev_hash: str, canonical: str) -> str:
 
 
 def append(warehouse: Warehouse, event: AuditEvent, *, at: datetime | None = None) -> int:
-    """Append ``event``; returns its sequence number."""
+    """Append ``event`` in its own transaction; returns its sequence number."""
+    with warehouse.writer() as cur:
+        return append_in(cur, event, at=at)
+
+
+def append_in(cur: duckdb.DuckDBPyConnection, event: AuditEvent, *, at: datetime | None = None) -> int:
+    """Append ``event`` inside the caller's open write transaction (``Warehouse.writer()``), so
+    a change and its audit entry are committed or rolled back together."""
     when = (at or datetime.now(UTC)).astimezone(UTC)
     detail_json = json.dumps(event.detail or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
                              default=str)
-    with warehouse.writer() as cur:
-        last = cur.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-        seq, prev = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS)
-        digest = _digest(prev, _canonical(seq, when, event, detail_json))
-        cur.execute(
-            "INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [seq, when, event.actor, event.action, event.target, detail_json, event.client_ip, prev, digest],
-        )
+    last = cur.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS)
+    digest = _digest(prev, _canonical(seq, when, event, detail_json))
+    cur.execute(
+        "INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [seq, when, event.actor, event.action, event.target, detail_json, event.client_ip, prev, digest],
+    )
     return seq
 
 

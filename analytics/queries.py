@@ -153,3 +153,47 @@ def pipeline_runs(cur: duckdb.DuckDBPyConnection, *, allowed: frozenset[str] | N
         FROM pipeline_runs r LEFT JOIN violations v ON v.run_id = r.run_id
         WHERE {' AND '.join(where)}
         GROUP BY ALL ORDER BY r.segment_start DESC, r.camera_id LIMIT ?""", params).df()
+
+
+REVIEW_COLUMNS = ["violation_id", "camera_id", "camera_name", "violation_type", "occurred_at", "vehicle_class",
+                  "plate_text", "plate_confidence", "plate_needs_review", "plate_confirmed", "speed_kmh",
+                  "workflow_state", "verified_by", "evidence_path"]
+
+
+def review_queue(cur: duckdb.DuckDBPyConnection, *, allowed: frozenset[str] | None, states: Sequence[str],
+                 violation_type: str | None = None, limit: int = 500) -> pd.DataFrame:
+    """Violations of the cameras in ``allowed`` (None = all) in ``states``, oldest first — the
+    phạt nguội clock runs from detection, so the oldest is the most urgent."""
+    where, params = ["v.workflow_state IN (SELECT unnest(?))"], [list(states)]
+    if allowed is not None:
+        if not allowed:
+            return pd.DataFrame(columns=REVIEW_COLUMNS)
+        where.append("v.camera_id IN (SELECT unnest(?))")
+        params.append(sorted(allowed))
+    if violation_type:
+        where.append("v.violation_type = ?")
+        params.append(violation_type)
+    params.append(limit)
+    return cur.execute(f"""
+        SELECT v.violation_id, v.camera_id, coalesce(c.name, v.camera_id) AS camera_name, v.violation_type,
+               v.occurred_at, v.vehicle_class, v.plate_text, v.plate_confidence, v.plate_needs_review,
+               v.plate_confirmed, v.speed_kmh, v.workflow_state, v.verified_by, v.evidence_path
+        FROM violations v LEFT JOIN cameras c USING (camera_id)
+        WHERE {' AND '.join(where)}
+        ORDER BY v.occurred_at, v.violation_id LIMIT ?""", params).df()
+
+
+def violation_review(cur: duckdb.DuckDBPyConnection, violation_id: str) -> pd.DataFrame:
+    """One violation with the columns of ``review_queue`` (empty frame if unknown)."""
+    return cur.execute("""
+        SELECT v.violation_id, v.camera_id, coalesce(c.name, v.camera_id) AS camera_name, v.violation_type,
+               v.occurred_at, v.vehicle_class, v.plate_text, v.plate_confidence, v.plate_needs_review,
+               v.plate_confirmed, v.speed_kmh, v.workflow_state, v.verified_by, v.evidence_path
+        FROM violations v LEFT JOIN cameras c USING (camera_id) WHERE v.violation_id = ?""", [violation_id]).df()
+
+
+def violation_actions(cur: duckdb.DuckDBPyConnection, violation_id: str) -> pd.DataFrame:
+    """The workflow history of one violation, oldest first."""
+    return cur.execute("""
+        SELECT action_seq, action, from_state, to_state, plate_before, plate_after, reason_code, note, actor, acted_at
+        FROM violation_actions WHERE violation_id = ? ORDER BY action_seq""", [violation_id]).df()

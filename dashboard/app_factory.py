@@ -17,7 +17,7 @@ from dashboard.auth import web
 from dashboard.components.navbar import LANG_ID, navbar, register_navbar_callbacks
 from dashboard.i18n import t
 from dashboard.evidence_route import register_evidence_route
-from dashboard.pages import audit_page, map_page, runs_page, users_page
+from dashboard.pages import audit_page, map_page, review_page, runs_page, users_page
 from dashboard.services import DashboardServices
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
@@ -41,6 +41,7 @@ def create_app(services: DashboardServices) -> Dash:
     map_page.register(app, services)
     audit_page.register(app, services)
     runs_page.register(app, services)
+    review_page.register(app, services)
     users_page.register(app, services)
     register_evidence_route(app.server, services)
 
@@ -56,6 +57,8 @@ def create_app(services: DashboardServices) -> Dash:
 
     app.layout = shell
     register_navbar_callbacks(app, services.timezone)
+    tile_url = services.tiles.url if services.tiles else None
+    web.set_content_security_policy(app.server, lambda: web.content_security_policy(list(app.csp_hashes()), tile_url))
 
     @app.server.before_request
     def _home_to_map():  # type: ignore[no-untyped-def]

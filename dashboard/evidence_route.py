@@ -6,8 +6,8 @@ a plain file listed in the manifest (no traversal, no symlinks); its SHA-256 mat
 manifest on every view; personal data (plates, faces) is masked for users without
 ``view_personal_data`` (image boxes blurred, or the pre-masked video variant); a download
 (``?download=1``) needs ``download_evidence`` and is watermarked with the user and time
-(visibly on images, in the MP4 metadata for clips). Every view, download and refusal is
-audited.
+(visibly on images; burnt into every frame and written into the metadata of clips). Every
+view, download and refusal is audited.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from werkzeug.exceptions import Conflict, Forbidden, NotFound
 
 from analytics import queries
-from analytics.evidence_manifest import EvidenceFile, ManifestError, load_manifest, sha256_file
+from analytics.evidence_manifest import EvidenceFile, ManifestError, load_manifest, sha256_file, verify_folder
 from dashboard.auth.guard import require, require_camera
 from dashboard.auth.permissions import Permission
 from dashboard.services import DashboardServices
@@ -74,15 +74,44 @@ def _encode(image: Image.Image, suffix: str) -> bytes:
     return out.getvalue()
 
 
+def _font_file() -> Path:
+    import matplotlib  # only for the location of its bundled DejaVu font (covers Vietnamese)
+
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans-Bold.ttf"
+
+
 def _watermark_mp4(data: bytes, text: str) -> bytes:
-    """Copy the streams and write the watermark into the container metadata (no re-encode)."""
+    """Re-encode the clip (H.264, yuv420p, faststart) with the watermark burnt into every
+    frame — a band at the bottom and a faint copy across the middle, so cropping one away
+    leaves the other — and also written into the container metadata."""
     with tempfile.TemporaryDirectory() as tmp:
-        src, dst = Path(tmp) / "in.mp4", Path(tmp) / "out.mp4"
+        src, dst, label = Path(tmp) / "in.mp4", Path(tmp) / "out.mp4", Path(tmp) / "label.txt"
         src.write_bytes(data)
-        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(src), "-c", "copy",
-                        "-map", "0", "-metadata", f"comment={text}", "-movflags", "+faststart", str(dst)],
-                       check=True, timeout=120)
+        label.write_text(text, encoding="utf-8")  # textfile= avoids escaping user text in the filter
+        draw = f"drawtext=fontfile='{_font_file()}':textfile='{label}'"
+        vf = (f"drawbox=x=0:y=ih-ih/14:w=iw:h=ih/14:color=black@0.65:t=fill,"
+              f"{draw}:fontcolor=yellow:fontsize=h/26:x=10:y=h-h/14+(h/14-text_h)/2,"
+              f"{draw}:fontcolor=white@0.30:fontsize=h/16:x=(w-text_w)/2:y=(h-text_h)/2")
+        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(src), "-map", "0:v:0",
+                        "-vf", vf, "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
+                        "-metadata", f"comment={text}", "-movflags", "+faststart", str(dst)],
+                       check=True, timeout=300, capture_output=True)
         return dst.read_bytes()
+
+
+def evidence_listing(root: Path, relative: str) -> tuple[tuple[EvidenceFile, ...], list[str]]:
+    """The files a violation's evidence folder lists, and every integrity problem found
+    (folder outside the root, unreadable manifest, missing or altered file). Pages link to
+    the files through the authorising route; this only tells them what exists."""
+    root = root.resolve()
+    folder = (root / relative).resolve()
+    if not _inside(folder, root) or not folder.is_dir():
+        return (), ["evidence folder missing or outside the evidence root"]
+    try:
+        manifest = load_manifest(folder)
+    except ManifestError as exc:
+        return (), [str(exc)]
+    return manifest.files, verify_folder(folder)
 
 
 def register_evidence_route(server: flask.Flask, services: DashboardServices) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pipelines.plate_format import normalise_plate
+from analytics.plate_format import normalise_plate
 
 
 SHORT_NUMBER = re.compile(r"(?:-| )\d{4}$")

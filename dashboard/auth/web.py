@@ -7,12 +7,15 @@ Contract:
   token, in the ``X-CSRFToken`` header (Dash sends it from the ``_csrf_token`` cookie) or
   the ``csrf_token`` form field; otherwise 403, and the refusal is audited.
 - ``flask.g.user`` holds the ``CurrentUser`` for callbacks and routes (see ``guard``).
+- Every response carries the security headers, including the Content-Security-Policy set
+  by ``set_content_security_policy`` (no inline script but Dash's own, by hash).
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
 from urllib.parse import urlparse
 
 import flask
@@ -88,6 +91,42 @@ def _render(*, title_key: str, action: str, fields: list[tuple[str, str, str]], 
     return flask.Response(html, status=status, mimetype="text/html")
 
 
+CSP_CONFIG_KEY = "MATTHAN_CSP"
+
+
+def content_security_policy(script_hashes: list[str], tile_url: str | None = None) -> str:
+    """The policy: only our own scripts (Dash's inline bootstrap by hash), styles inline
+    (plotly and AG Grid inject them), images/media/workers from us, data: and blob:, and the
+    configured online tile server if any; no framing, plugins or foreign form targets."""
+    tiles = ""
+    if tile_url:
+        parsed = urlparse(tile_url.replace("{s}", "x"))
+        host = parsed.netloc.replace("x.", "*.", 1) if "{s}" in tile_url else parsed.netloc
+        tiles = f" {parsed.scheme}://{host}" if parsed.scheme in ("http", "https") and host else ""
+    hashes = " ".join(h if h.startswith("'") else f"'{h}'" for h in script_hashes)  # Dash quotes its own
+    return "; ".join([
+        "default-src 'self'",
+        f"script-src 'self' {hashes}".rstrip(),
+        "style-src 'self' 'unsafe-inline'",
+        f"img-src 'self' data: blob:{tiles}",
+        "media-src 'self' blob:",
+        "font-src 'self' data:",
+        f"connect-src 'self'{tiles}",
+        "worker-src 'self' blob:",
+        "child-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ])
+
+
+def set_content_security_policy(server: flask.Flask, policy: Callable[[], str]) -> None:
+    """``policy`` is asked per response: Dash adds inline scripts (clientside callbacks of
+    pages) when it sets itself up on the first request, so the hashes cannot be fixed earlier."""
+    server.config[CSP_CONFIG_KEY] = policy
+
+
 def install(server: flask.Flask, accounts: AccountService, *, secret_key: bytes, cookie_secure: bool) -> None:
     """Wire sign-in, sessions and CSRF into ``server``."""
     server.secret_key = secret_key
@@ -127,6 +166,9 @@ def install(server: flask.Flask, accounts: AccountService, *, secret_key: bytes,
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        policy = server.config.get(CSP_CONFIG_KEY)
+        if policy is not None:
+            response.headers.setdefault("Content-Security-Policy", policy())
         if "csrf" in flask.session:
             response.set_cookie(CSRF_COOKIE, flask.session["csrf"], httponly=False, samesite="Strict",
                                 secure=cookie_secure)

@@ -13,6 +13,7 @@ from dash import Dash, Input, Output, State, dcc, html
 from analytics import queries
 from dashboard.auth.guard import guarded_layout, require
 from dashboard.auth.permissions import Permission
+from dashboard.components.grid_locale import grid_locale
 from dashboard.i18n import normalise, t
 from dashboard.services import DashboardServices
 from dashboard.timefmt import format_local
@@ -38,7 +39,7 @@ def layout(lang: str = "vi", **_: Any) -> html.Div:
             rowData=[],
             defaultColDef={"sortable": True, "resizable": True, "wrapText": True, "autoHeight": True,
                            "filter": True},
-            dashGridOptions={"pagination": True, "paginationPageSize": 20},
+            dashGridOptions={"pagination": True, "paginationPageSize": 20, "localeText": grid_locale(lang)},
             style={"height": "70vh"},
         ),
     ])

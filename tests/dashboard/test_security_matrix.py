@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import imageio_ffmpeg
+import numpy as np
 import pytest
 from dash import Dash
 from flask.testing import FlaskClient
@@ -83,9 +84,10 @@ def _page(path: str) -> Callable[[FlaskClient], tuple[int, str]]:
 
 
 def _callback(outputs: list[tuple[str, str]], inputs: list[tuple[str, str, object]],
-              state: list[tuple[str, str, object]]) -> Callable[[FlaskClient], tuple[int, str]]:
+              state: list[tuple[str, str, object]],
+              changed: list[str] | None = None) -> Callable[[FlaskClient], tuple[int, str]]:
     def call(client: FlaskClient) -> tuple[int, str]:
-        status, out = call_callback(client, outputs, inputs, state)
+        status, out = call_callback(client, outputs, inputs, state, changed=changed)
         return status, json.dumps(out, ensure_ascii=False)
     return call
 
@@ -95,6 +97,22 @@ def _get(url: str) -> Callable[[FlaskClient], tuple[int, str]]:
         response = client.get(url)
         return response.status_code, response.get_data(as_text=False)[:200].decode("latin-1")
     return call
+
+
+REVIEW_BUTTONS = ("review-btn-plate", "review-btn-verify", "review-btn-reject", "review-btn-approve",
+                  "review-btn-return")
+
+
+def review_action(button: str, violation_id: str = KG_VIOLATION, seen: str = "detected", plate: str = "",
+                  reason: str | None = None, note: str = "") -> Callable[[FlaskClient], tuple[int, str]]:
+    """POST the review page's action callback as if ``button`` was clicked."""
+    return _callback(
+        [("review-message", "children"), ("review-changed", "data")],
+        [(b, "n_clicks", 1 if b == button else None) for b in REVIEW_BUTTONS],
+        [("review-selected", "data", {"violation_id": violation_id, "state": seen}), ("review-plate", "value", plate),
+         ("review-reason", "value", reason), ("review-note", "value", note), ("review-changed", "data", 0),
+         ("review-lang", "data", "vi")],
+        changed=[f"{button}.n_clicks"])
 
 
 CHECKS = [
@@ -123,6 +141,19 @@ CHECKS = [
          ("users-unlock", "n_clicks", None), ("users-reset", "n_clicks", None)],
         [("users-username", "value", ""), ("users-full-name", "value", ""), ("users-role", "value", "planner"),
          ("users-scopes", "value", []), ("users-password", "value", ""), ("users-lang", "data", "vi")])),
+    Check("page /review", Permission.REVIEW_VIOLATIONS, _page("/review")),
+    Check("callback review queue", Permission.REVIEW_VIOLATIONS, _callback(
+        [("review-table", "rowData"), ("review-summary", "children")],
+        [("review-state", "value", "detected"), ("review-type", "value", "all"), ("review-changed", "data", 0)],
+        [("review-lang", "data", "vi")])),
+    Check("callback review detail", Permission.REVIEW_VIOLATIONS, _callback(
+        [("review-detail", "children"), ("review-selected", "data"), ("review-controls", "hidden"),
+         ("review-plate", "value")],
+        [("review-table", "selectedRows", [{"violation_id": KG_VIOLATION}]), ("review-changed", "data", 0)],
+        [("review-selected", "data", None), ("review-lang", "data", "vi")])),
+    Check("callback review plate edit", Permission.REVIEW_VIOLATIONS,
+          review_action("review-btn-plate", plate="not a plate")),
+    Check("callback review approve", Permission.APPROVE_VIOLATIONS, review_action("review-btn-approve")),
     Check("route evidence view", Permission.VIEW_EVIDENCE, _get(f"/evidence/{KG_VIOLATION}/keyframe.jpg")),
     Check("route evidence download", Permission.DOWNLOAD_EVIDENCE,
           _get(f"/evidence/{KG_VIOLATION}/keyframe.jpg?download=1")),
@@ -222,11 +253,20 @@ def test_scope_is_enforced_on_evidence_and_callbacks(secured: Dash, clients: Cal
         assert len(ids) == expected_count and all(i.startswith(expected_prefix) for i in ids)
 
 
-def test_clip_download_is_watermarked_in_its_metadata(secured: Dash, demo_warehouse: Warehouse,
+def _first_frame(path: Path) -> np.ndarray:
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = next(reader)
+    w, h = meta["size"]
+    frame = np.frombuffer(next(reader), dtype=np.uint8).reshape(h, w, 3)
+    reader.close()
+    return frame
+
+
+def test_clip_download_is_watermarked_on_every_frame(secured: Dash, demo_warehouse: Warehouse,
                                                      clients: Callable[[str], FlaskClient]) -> None:
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
     folder = demo_warehouse.path.parent / "evidence" / "KG-VP-001" / KG_VIOLATION
-    subprocess.run([ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=duration=1:size=64x48:rate=5",
+    subprocess.run([ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=duration=1:size=320x240:rate=5",
                     "-c:v", "libx264", "-pix_fmt", "yuv420p", str(folder / "clip.mp4")], check=True, timeout=60)
     manifest = load_manifest(folder)
     write_manifest(folder, EvidenceManifest(violation_id=manifest.violation_id, files=tuple(
@@ -238,4 +278,10 @@ def test_clip_download_is_watermarked_in_its_metadata(secured: Dash, demo_wareho
     out.write_bytes(response.data)
     probe = subprocess.run([ffmpeg, "-hide_banner", "-i", str(out)], capture_output=True, text=True, timeout=60)
     assert "tải bởi enforcement_officer" in probe.stderr
+    assert "h264" in probe.stderr and "yuv420p" in probe.stderr
+    original, stamped = _first_frame(folder / "clip.mp4"), _first_frame(out)
+    band = slice(240 - 240 // 14, 240)
+    assert stamped[band].mean() < original[band].mean() * 0.6  # dark band burnt in
+    yellow = (stamped[band, :, 0] > 170) & (stamped[band, :, 1] > 170) & (stamped[band, :, 2] < 110)
+    assert yellow.sum() > 50  # the user and time written in yellow on every frame
     assert clients("commander").get(f"/evidence/{KG_VIOLATION}/clip.mp4?download=1").status_code == 403

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.plate_format import normalise_plate
+from analytics.plate_format import normalise_plate
 
 
 @pytest.mark.parametrize(("lines", "expected"), [
