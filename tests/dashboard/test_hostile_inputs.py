@@ -142,6 +142,20 @@ def test_sql_injection_through_every_filter(dash_app: Dash, demo_warehouse: Ware
                                 [("audit-filter", "value", hostile)], [("audit-lang", "data", "vi")])
     assert status == 200
     assert all(hostile.lower() in json.dumps(r, ensure_ascii=False).lower() for r in out["audit-table"]["rowData"])
+    status, out = call_callback(admin, [("runs-table", "rowData"), ("runs-summary", "children")],
+                                [("runs-status", "value", hostile)], [("runs-lang", "data", "vi")])
+    assert status == 200
+    supervisor = login(dash_app.server, "supervisor")
+    status, out = call_callback(supervisor, [("review-table", "rowData"), ("review-summary", "children")],
+                                [("review-state", "value", hostile), ("review-type", "value", hostile),
+                                 ("review-changed", "data", 0)], [("review-lang", "data", "vi")])
+    assert status == 200 and out["review-table"]["rowData"] == []
+    status, _ = call_callback(supervisor, [("review-detail", "children"), ("review-selected", "data"),
+                                           ("review-controls", "hidden"), ("review-plate", "value")],
+                              [("review-table", "selectedRows", [{"violation_id": hostile}]),
+                               ("review-changed", "data", 0)],
+                              [("review-selected", "data", None), ("review-lang", "data", "vi")])
+    assert status == 404
     with demo_warehouse.reader() as cur:
         assert cur.execute("SELECT count(*) FROM cameras").fetchone() == (481,)
 
