@@ -494,7 +494,10 @@ def model_train(
     data: Annotated[Path, typer.Option(help="data.yaml của bộ dữ liệu")] = Path("data/runtime/dataset/data.yaml"),
     epochs: Annotated[int, typer.Option(min=1, max=500)] = 20,
     imgsz: Annotated[int, typer.Option(min=160, max=1280)] = 480,
-    fraction: Annotated[float, typer.Option(min=0.01, max=1.0, help="Phần ảnh huấn luyện được dùng")] = 0.35,
+    fraction: Annotated[float, typer.Option(
+        min=0.01, max=1.0,
+        help="Phần ảnh huấn luyện được dùng — ultralytics lấy N ảnh ĐẦU theo tên (không ngẫu nhiên), nên "
+             "muốn ít ảnh hơn thì dựng bộ dữ liệu với --stride lớn hơn")] = 1.0,
     out: Annotated[Path, typer.Option(help="Nơi ghi trọng số tốt nhất")] = MODEL_WEIGHTS,
     init: Annotated[Path | None, typer.Option(help="Tiếp tục từ trọng số của giai đoạn trước (cùng yaml)")] = None,
 ) -> None:

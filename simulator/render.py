@@ -237,31 +237,20 @@ class Renderer:
         x0, x1 = v.lateral - width / 2, v.lateral + width / 2
         towards = v.direction < 0
         pts: list[np.ndarray] = []
-        if v.cls in ("motorbike", "bicycle"):
-            frame_colour = (40, 40, 45) if v.cls == "motorbike" else (90, 90, 95)
-            pts.append(self._cuboid(d, x0 + 0.12, x1 - 0.12, y0, y1, 0.25, 0.95 if v.cls == "motorbike" else 0.8,
-                                    frame_colour))
-            mid = (y0 + y1) / 2
-            pts.append(self._cuboid(d, v.lateral - 0.22, v.lateral + 0.22, mid - 0.25, mid + 0.2, 0.95, 1.45,
-                                    v.colour))
-            head = self.cam.project(np.array([[v.lateral, mid, 1.58]]))[0]
-            r = 0.14 * self.cam.focal / max(mid, 1.0)
-            helmet = (20, 20, 20) if v.track_id % 9 == 0 else (220, 200, 40) if v.track_id % 3 else (200, 30, 30)
-            d.ellipse([head[0] - r, head[1] - r, head[0] + r, head[1] + r], fill=_shade(helmet, 0.5 if self.night else 1))
-            pts.append(np.array([[head[0] - r, head[1] - r], [head[0] + r, head[1] + r]]))
-            wheel_r = 0.3 * self.cam.focal / max(y0, 1.0)
-            for wy in (y0 + 0.3, y1 - 0.3):
-                c = self.cam.project(np.array([[v.lateral, wy, 0.3]]))[0]
-                d.ellipse([c[0] - wheel_r * 0.35, c[1] - wheel_r, c[0] + wheel_r * 0.35, c[1] + wheel_r], fill=(15, 15, 15))
+        if v.cls == "motorbike":
+            pts.extend(self._motorbike(d, v, y0, y1))
+        elif v.cls == "bicycle":
+            pts.extend(self._bicycle(d, v, y0, y1))
+        elif v.cls == "bus":
+            pts.extend(self._bus(d, v, x0, x1, y0, y1, height))
+        elif v.cls == "truck":
+            pts.extend(self._truck(d, v, x0, x1, y0, y1, height, towards))
         else:
             pts.append(self._cuboid(d, x0, x1, y0, y1, 0.3, height, v.colour))
-            glass = (50, 70, 90) if not self.night else (20, 25, 30)
-            if v.cls == "car":  # windows on the near face
-                q = self.cam.project(np.array([[x0 + 0.15, y0, 1.05], [x1 - 0.15, y0, 1.05], [x1 - 0.25, y0, 1.42],
-                                               [x0 + 0.25, y0, 1.42]]))
-                d.polygon([tuple(p) for p in q.tolist()], fill=glass)
-            wheel = self.cam.project(np.array([[x0, y0, 0.0], [x1, y0, 0.0], [x1, y0, 0.3], [x0, y0, 0.3]]))
-            d.polygon([tuple(p) for p in wheel.tolist()], fill=(15, 15, 15))
+            q = self.cam.project(np.array([[x0 + 0.15, y0, 1.05], [x1 - 0.15, y0, 1.05], [x1 - 0.25, y0, 1.42],
+                                           [x0 + 0.25, y0, 1.42]]))
+            d.polygon([tuple(p) for p in q.tolist()], fill=self._glass())
+            self._bumper_wheels(d, x0, x1, y0)
         show_plate = not towards or v.cls in ("car", "bus", "truck")
         if show_plate:
             self._plate(img, v, x0, x1, y0)
@@ -274,6 +263,109 @@ class Renderer:
         if box.x2 - box.x1 < 2 or box.y2 - box.y1 < 2:
             return None
         return box
+
+    def _glass(self) -> tuple[int, int, int]:
+        return (50, 70, 90) if not self.night else (20, 25, 30)
+
+    def _face(self, d: ImageDraw.ImageDraw, corners: list[tuple[float, float, float]],
+              colour: tuple[int, int, int]) -> None:
+        q = self.cam.project(np.array(corners))
+        d.polygon([tuple(p) for p in q.tolist()], fill=colour)
+
+    def _bumper_wheels(self, d: ImageDraw.ImageDraw, x0: float, x1: float, y0: float) -> None:
+        self._face(d, [(x0, y0, 0.0), (x1, y0, 0.0), (x1, y0, 0.3), (x0, y0, 0.3)], (15, 15, 15))
+
+    def _rider(self, d: ImageDraw.ImageDraw, v: Vehicle, mid: float, hat: bool) -> list[np.ndarray]:
+        """Torso and head; a helmet (motorbike) or a conical nón lá (bicycle)."""
+        half = 0.22 if not hat else 0.17
+        pts = [self._cuboid(d, v.lateral - half, v.lateral + half, mid - 0.25, mid + 0.2, 0.95, 1.45, v.colour)]
+        head = self.cam.project(np.array([[v.lateral, mid, 1.58]]))[0]
+        r = 0.14 * self.cam.focal / max(mid, 1.0)
+        dim = 0.5 if self.night else 1.0
+        if hat:
+            d.ellipse([head[0] - r * 0.8, head[1] - r * 0.8, head[0] + r * 0.8, head[1] + r * 0.8],
+                      fill=_shade((170, 120, 90), dim))
+            cone = [(head[0] - 2.6 * r, head[1] - 0.2 * r), (head[0] + 2.6 * r, head[1] - 0.2 * r),
+                    (head[0], head[1] - 1.9 * r)]
+            d.polygon(cone, fill=_shade((222, 204, 150), dim))
+            pts.append(np.array([[head[0] - 2.6 * r, head[1] - 1.9 * r], [head[0] + 2.6 * r, head[1] + r]]))
+        else:
+            helmet = (20, 20, 20) if v.track_id % 9 == 0 else (220, 200, 40) if v.track_id % 3 else (200, 30, 30)
+            d.ellipse([head[0] - r, head[1] - r, head[0] + r, head[1] + r], fill=_shade(helmet, dim))
+            pts.append(np.array([[head[0] - r, head[1] - r], [head[0] + r, head[1] + r]]))
+        return pts
+
+    def _motorbike(self, d: ImageDraw.ImageDraw, v: Vehicle, y0: float, y1: float) -> list[np.ndarray]:
+        x0, x1 = v.lateral - 0.375 + 0.12, v.lateral + 0.375 - 0.12
+        pts = [self._cuboid(d, x0, x1, y0, y1, 0.25, 0.95, (40, 40, 45))]
+        pts.extend(self._rider(d, v, (y0 + y1) / 2, hat=False))
+        wheel_r = 0.3 * self.cam.focal / max(y0, 1.0)
+        for wy in (y0 + 0.3, y1 - 0.3):
+            c = self.cam.project(np.array([[v.lateral, wy, 0.3]]))[0]
+            d.ellipse([c[0] - wheel_r * 0.35, c[1] - wheel_r, c[0] + wheel_r * 0.35, c[1] + wheel_r], fill=(15, 15, 15))
+        return pts
+
+    def _bicycle(self, d: ImageDraw.ImageDraw, v: Vehicle, y0: float, y1: float) -> list[np.ndarray]:
+        """No engine body: two tall thin wheels, a thin frame, a rider in a nón lá."""
+        mid = (y0 + y1) / 2
+        ends = self.cam.project(np.array([[v.lateral, y0 + 0.35, 0.35], [v.lateral, y1 - 0.35, 0.35],
+                                          [v.lateral, mid - 0.1, 0.95], [v.lateral, y0 + 0.35, 0.95]]))
+        width = max(1, int(round(0.04 * self.cam.focal / max(mid, 1.0))))
+        frame = (120, 125, 135) if not self.night else (50, 50, 55)
+        d.line([tuple(ends[0]), tuple(ends[2]), tuple(ends[1])], fill=frame, width=width)
+        d.line([tuple(ends[0]), tuple(ends[3])], fill=frame, width=width)
+        pts: list[np.ndarray] = []
+        for wy in (y0 + 0.35, y1 - 0.35):
+            c = self.cam.project(np.array([[v.lateral, wy, 0.35]]))[0]
+            r = 0.35 * self.cam.focal / max(wy, 1.0)
+            d.ellipse([c[0] - r * 0.25, c[1] - r, c[0] + r * 0.25, c[1] + r], outline=(10, 10, 10),
+                      width=max(1, width))
+            pts.append(np.array([[c[0] - r * 0.25, c[1] - r], [c[0] + r * 0.25, c[1] + r]]))
+        pts.extend(self._rider(d, v, mid, hat=True))
+        return pts
+
+    def _bus(self, d: ImageDraw.ImageDraw, v: Vehicle, x0: float, x1: float, y0: float, y1: float,
+             height: float) -> list[np.ndarray]:
+        """A long box with a row of side windows, a tall windscreen and a lit route sign."""
+        p = self._cuboid(d, x0, x1, y0, y1, 0.3, height, v.colour)
+        xs = x0 if (x0 + x1) / 2 > self.cam.x_m else x1
+        glass = self._glass()
+        y = y0 + 0.6
+        while y + 1.0 < y1 - 0.4:
+            self._face(d, [(xs, y, 1.55), (xs, y + 1.0, 1.55), (xs, y + 1.0, 2.55), (xs, y, 2.55)], glass)
+            y += 1.3
+        self._face(d, [(x0 + 0.12, y0, 1.15), (x1 - 0.12, y0, 1.15), (x1 - 0.12, y0, 2.65), (x0 + 0.12, y0, 2.65)],
+                   glass)
+        sign = (255, 150, 20) if not self.night else (255, 170, 40)
+        self._face(d, [(x0 + 0.4, y0, 2.75), (x1 - 0.4, y0, 2.75), (x1 - 0.4, y0, 3.05), (x0 + 0.4, y0, 3.05)], sign)
+        self._bumper_wheels(d, x0, x1, y0)
+        return [p]
+
+    def _truck(self, d: ImageDraw.ImageDraw, v: Vehicle, x0: float, x1: float, y0: float, y1: float,
+               height: float, towards: bool) -> list[np.ndarray]:
+        """A lower cab at the front and a taller cargo box (tarpaulin colour) behind it;
+        drawn far part first so the near part hides it."""
+        cab_len = 2.1
+        cargo = ((70, 95, 140), (165, 165, 155), (75, 110, 75), (150, 120, 80))[v.track_id % 4]
+        if towards:  # front (cab) nearest the camera
+            far = self._cuboid(d, x0, x1, y0 + cab_len + 0.1, y1, 0.45, height, cargo)
+            near = self._cuboid(d, x0 + 0.05, x1 - 0.05, y0, y0 + cab_len, 0.35, 2.55, v.colour)
+            self._face(d, [(x0 + 0.2, y0, 1.55), (x1 - 0.2, y0, 1.55), (x1 - 0.3, y0, 2.35), (x0 + 0.3, y0, 2.35)],
+                       self._glass())
+            self._face(d, [(x0 + 0.5, y0, 0.75), (x1 - 0.5, y0, 0.75), (x1 - 0.5, y0, 1.05), (x0 + 0.5, y0, 1.05)],
+                       (35, 35, 35))  # grille
+        else:  # rear doors of the cargo box nearest the camera
+            far = self._cuboid(d, x0 + 0.05, x1 - 0.05, y1 - cab_len, y1, 0.35, 2.55, v.colour)
+            near = self._cuboid(d, x0, x1, y0, y1 - cab_len - 0.1, 0.45, height, cargo)
+            door = _shade(cargo, 0.45)
+            cx = (x0 + x1) / 2
+            self._face(d, [(cx - 0.03, y0, 0.5), (cx + 0.03, y0, 0.5), (cx + 0.03, y0, height - 0.1),
+                           (cx - 0.03, y0, height - 0.1)], door)
+            for z in (1.0, 2.0):
+                self._face(d, [(x0 + 0.1, y0, z), (x1 - 0.1, y0, z), (x1 - 0.1, y0, z + 0.06),
+                               (x0 + 0.1, y0, z + 0.06)], door)
+        self._bumper_wheels(d, x0, x1, y0)
+        return [far, near]
 
     def _plate(self, img: Image.Image, v: Vehicle, x0: float, x1: float, y_near: float) -> None:
         two = v.plate.two_line
@@ -336,7 +428,7 @@ class Renderer:
         img = self.base.copy()
         d = ImageDraw.Draw(img)
         boxes = self._cross_traffic(d, sim)
-        for v in sorted(sim.vehicles, key=lambda v: -max(v.front, v.rear)):
+        for v in sorted(sim.vehicles, key=lambda v: -min(v.front, v.rear)):  # nearest face decides occlusion
             box = self._vehicle(d, img, v)
             if box is not None:
                 boxes[v.track_id] = box

@@ -42,7 +42,7 @@ def test_migrate_then_status(run) -> None:  # type: ignore[no-untyped-def]
     again = run("db", "migrate")
     assert "đã mới nhất" in again.output
     status = run("db", "status")
-    assert status.exit_code == 0 and "schema version 5" in status.output
+    assert status.exit_code == 0 and "schema version 6" in status.output
 
 
 def test_demo_prepare_is_idempotent(run) -> None:  # type: ignore[no-untyped-def]
