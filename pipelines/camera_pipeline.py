@@ -24,11 +24,12 @@ import numpy as np
 
 from analytics.records import CountBin, Violation, ViolationType
 from analytics.scene_config import SceneConfig
+from pipelines.captions import Captions, phase_vi
 from pipelines.counting import Counter15
 from pipelines.detect_motion import MotionDetector
 from pipelines.detections import Detections
 from pipelines.evidence import EvidenceInput, FrameRing, write_evidence
-from pipelines.frames import VideoFrame
+from pipelines.frames import VideoFileSource, VideoFrame
 from pipelines.geometry import GroundMap
 from pipelines.plates import PlateRead, PlateReader
 from pipelines.rules.base import FrameContext, Observation, Rule, RuleHit
@@ -47,10 +48,10 @@ from pipelines.tracking import Tracker
 log = logging.getLogger(__name__)
 VN = timezone(timedelta(hours=7))
 LABELS = {
-    ViolationType.RED_LIGHT: "VUOT DEN DO", ViolationType.STOP_LINE: "DUNG VUOT VACH",
-    ViolationType.WRONG_WAY: "DI NGUOC CHIEU", ViolationType.WRONG_LANE: "DI SAI LAN",
-    ViolationType.ILLEGAL_STOP: "DUNG DO SAI QUY DINH", ViolationType.SPEEDING: "QUA TOC DO",
-    ViolationType.NO_HELMET: "KHONG DOI MU BAO HIEM",
+    ViolationType.RED_LIGHT: "VƯỢT ĐÈN ĐỎ", ViolationType.STOP_LINE: "DỪNG VƯỢT VẠCH",
+    ViolationType.WRONG_WAY: "ĐI NGƯỢC CHIỀU", ViolationType.WRONG_LANE: "ĐI SAI LÀN",
+    ViolationType.ILLEGAL_STOP: "DỪNG, ĐỖ SAI QUY ĐỊNH", ViolationType.SPEEDING: "QUÁ TỐC ĐỘ",
+    ViolationType.NO_HELMET: "KHÔNG ĐỘI MŨ BẢO HIỂM",
 }
 
 
@@ -175,10 +176,11 @@ class CameraPipeline:
         self._segment_start = segment_start
         read = detected = 0
         out: list[Violation] = []
+        recording = frames.path if isinstance(frames, VideoFileSource) else None  # evidence re-read from it
         for frame in frames:
             read += 1
             phase = self.signal.phase(frame.at, frame.image)
-            self.ring.push(frame.index, frame.at, frame.image, phase)
+            self.ring.push(frame.index, frame.at, frame.image, phase, recording=recording)
             ctx = FrameContext(frame_index=frame.index, at=frame.at, signal=phase)
             self._last_ctx = ctx
             observations: list[Observation] = []
@@ -312,14 +314,14 @@ class CameraPipeline:
             cv2.line(img, (int(x1), int(y1)), (int(x2), int(y2)), (0, 0, 255) if phase == "red" else (0, 220, 0), 2)
         (cx1, cy1), (cx2, cy2) = self.counter.line
         cv2.line(img, (int(cx1), int(cy1)), (int(cx2), int(cy2)), (255, 200, 0), 1)
+        captions = Captions(img)
         for tid, box, cls in self._overlay.boxes:
             x1, y1, x2, y2 = (int(v) for v in box)
             cv2.rectangle(img, (x1, y1), (x2, y2), (0, 255, 255), 2)
-            cv2.putText(img, f"{tid} {cls}", (x1, max(12, y1 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 255, 255), 1,
-                        cv2.LINE_AA)
+            captions.add(f"{tid} {cls}", (x1, max(0, y1 - 16)), size=13, colour_bgr=(0, 255, 255))
         self._overlay.hits = [(until, text) for until, text in self._overlay.hits if until >= frame.index]
         for row, (_, text) in enumerate(self._overlay.hits[-6:]):
-            cv2.putText(img, text, (12, 70 + 26 * row), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 255), 2, cv2.LINE_AA)
-        cv2.putText(img, f"den: {phase}  det: {self.detector.name}", (12, img.shape[0] - 14),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2, cv2.LINE_AA)
-        return img
+            captions.add(text, (12, 52 + 26 * row), size=20, colour_bgr=(0, 0, 255), bold=True)
+        captions.add(f"đèn: {phase_vi(phase)}  bộ phát hiện: {self.detector.name}", (12, img.shape[0] - 32), size=18,
+                     bold=True)
+        return captions.render()

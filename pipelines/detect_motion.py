@@ -19,15 +19,16 @@ from pipelines.detections import Detections
 from pipelines.geometry import GroundMap
 
 WORK_WIDTH = 640
+GATE_WIDTH = 320  # a gate only needs how much of the road moves, not the blobs
 
 
 class MotionDetector:
     name = "motion"
     helmet_classes = False
 
-    def __init__(self, config: SceneConfig, *, learning_rate: float = 0.002) -> None:
+    def __init__(self, config: SceneConfig, *, learning_rate: float = 0.002, work_width: int = WORK_WIDTH) -> None:
         w, h = config.frame.width, config.frame.height
-        self._scale = min(1.0, WORK_WIDTH / w)
+        self._scale = min(1.0, work_width / w)
         self._size = (int(round(w * self._scale)), int(round(h * self._scale)))
         self._subtractor = cv2.createBackgroundSubtractorMOG2(history=500, varThreshold=24, detectShadows=True)
         self._learning_rate = learning_rate
@@ -43,7 +44,8 @@ class MotionDetector:
             x, y, mw, mh = (int(round(v * self._scale)) for v in config.timestamp_mask)
             road[y:y + mh, x:x + mw] = 0
         # let vehicles partly outside the lanes (tall boxes, kerb-side parking) keep their whole blob
-        self._road = cv2.dilate(road, np.ones((15, 15), np.uint8))
+        grow = max(3, int(round(15 * work_width / WORK_WIDTH)) | 1)
+        self._road = cv2.dilate(road, np.ones((grow, grow), np.uint8))
         self._road_pixels = max(1, int(np.count_nonzero(road)))
         self._ground = GroundMap.from_calibration(config.speed.image_points, config.speed.ground_points) \
             if config.speed is not None else None

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analytics.scene_config import SceneConfig
-from pipelines.detect_motion import MotionDetector
+from pipelines.detect_motion import GATE_WIDTH, MotionDetector
 from pipelines.detect_yolo import YoloDetector
 
 log = logging.getLogger(__name__)
@@ -55,5 +55,5 @@ def build_detector(config: SceneConfig, *, models_dir: Path, override: str | Non
         return DetectorChoice(detector=MotionDetector(config), gate=None, requested="yolo", used="motion",
                               warnings=(warning,))
     use_gate = spec.motion_gating if gating is None else gating
-    return DetectorChoice(detector=detector, gate=MotionDetector(config) if use_gate else None, requested="yolo",
+    return DetectorChoice(detector=detector, gate=MotionDetector(config, work_width=GATE_WIDTH) if use_gate else None, requested="yolo",
                           used="yolo+motion-gate" if use_gate else "yolo", warnings=())
