@@ -55,6 +55,17 @@ LABELS = {
 }
 
 
+DUPLICATE_WINDOW_S = 3.0
+
+
+def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
 class Detector(Protocol):
     name: str
     helmet_classes: bool
@@ -133,6 +144,7 @@ class CameraPipeline:
         self._last_ctx: FrameContext | None = None
         self._overlay = _Overlay()
         self._emitted: set[tuple[int, str]] = set()
+        self._recent_hits: list[RuleHit] = []  # for one-vehicle-two-tracks duplicates
         self._segment_start: datetime | None = None
 
     # --- set-up -------------------------------------------------------------------------
@@ -241,10 +253,38 @@ class CameraPipeline:
         if key in self._emitted:
             return
         self._emitted.add(key)
+        if self._same_vehicle_already(hit):
+            return
+        self._recent_hits.append(hit)
         self._pending.append(_Pending(hit=hit, due_frame=hit.frame_index + int(self.options.post_s * self.fps),
                                       segment_start=segment_start))
         self._overlay.hits.append((hit.frame_index + int(2 * self.fps),
                                    f"#{hit.track_id} {LABELS[hit.violation_type]}"))
+
+    def _same_vehicle_already(self, hit: RuleHit) -> bool:
+        """Whether another track of the same vehicle gave this violation in the last
+        ``DUPLICATE_WINDOW_S``: the detector gave one vehicle two boxes (rider and bike) or
+        the tracker re-assigned its id while it grew fast towards the camera. The tracks are
+        the same vehicle when their boxes overlap in a frame both were seen, or when one
+        ended at most half a second before the other began where the first was last seen."""
+        window = int(DUPLICATE_WINDOW_S * self.fps)
+        self._recent_hits = [h for h in self._recent_hits if hit.frame_index - h.frame_index <= window]
+        mine = self.book.tracks.get(hit.track_id)
+        if mine is None or not mine.boxes:
+            return False
+        for earlier in self._recent_hits:
+            if earlier.violation_type is not hit.violation_type:
+                continue
+            other = self.book.tracks.get(earlier.track_id)
+            if other is None or not other.boxes:
+                continue
+            shared = sorted(set(mine.boxes) & set(other.boxes))
+            if shared and max(box_iou(mine.boxes[i], other.boxes[i]) for i in shared[-10:]) >= 0.3:
+                return True
+            first, last = min(mine.boxes), max(other.boxes)
+            if 0 <= first - last <= 0.5 * self.fps and box_iou(mine.boxes[first], other.boxes[last]) >= 0.1:
+                return True
+        return False
 
     # --- violations ---------------------------------------------------------------------
 

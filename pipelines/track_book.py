@@ -27,6 +27,9 @@ MIN_MEASURABLE_PX = 18
 MAX_DEPTH_METRES_PER_PX = 0.25
 
 
+MOVING_MPS = 1.0
+
+
 @dataclass
 class TrackMemory:
     track_id: int
@@ -38,6 +41,7 @@ class TrackMemory:
     boxes: dict[int, Box] = field(default_factory=dict)
     crops: list[tuple[float, np.ndarray]] = field(default_factory=list)  # (box height, crop)
     ground_heading: tuple[float, float] | None = None
+    away: bool | None = None  # last seen moving away from the camera (front = far end of the box)
     first_point: tuple[float, float] | None = None  # first measurable ground-contact point (pixels)
 
     @property
@@ -98,7 +102,10 @@ class TrackBook:
                 ground, heading, speed = None, None, None
             cls = mem.vehicle_class
             front = ground
-            if ground is not None and mem.ground_heading is not None and heading is not None and heading[1] < 0:
+            if heading is not None and (speed is None or speed > MOVING_MPS):  # box jitter is no heading
+                mem.away = heading[1] < 0
+            # a stopped vehicle has no heading of its own but keeps the orientation it stopped in
+            if ground is not None and mem.ground_heading is not None and mem.away:
                 length = FOOTPRINT_M.get(cls, (4.5, 1.8))[0]
                 front = (ground[0] + mem.ground_heading[0] * length, ground[1] + mem.ground_heading[1] * length)
             lane = next((lane.lane_id for lane in self._config.lanes if inside(lane.polygon, point)), None) \

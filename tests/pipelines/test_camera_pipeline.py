@@ -1,0 +1,65 @@
+"""The per-camera pipeline on scripted detections (no model, no video): one vehicle that the
+detector sees as two boxes (rider and bike) still gives one violation, while two vehicles
+riding side by side give two."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from pipelines.camera_pipeline import CameraPipeline, PipelineOptions
+from pipelines.classes import CLASSES
+from pipelines.detections import Detections
+from pipelines.frames import VideoFrame
+from tests.pipelines.test_rules import CONFIG
+
+T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
+MOTORBIKE = CLASSES.index("motorbike")
+
+
+class ScriptedDetector:
+    """Boxes per frame from a function of the frame number."""
+
+    name = "scripted"
+    helmet_classes = False
+
+    def __init__(self, boxes_at) -> None:  # type: ignore[no-untyped-def]
+        self._boxes_at = boxes_at
+        self._frame = 0
+
+    def detect(self, image: np.ndarray) -> Detections:
+        boxes = self._boxes_at(self._frame)
+        self._frame += 1
+        if not boxes:
+            return Detections.empty()
+        return Detections(xyxy=np.asarray(boxes, np.float32), confidence=np.full(len(boxes), 0.9, np.float32),
+                          class_id=np.full(len(boxes), MOTORBIKE, np.int64))
+
+
+def wrong_way_rider(x: float, frame: int) -> tuple[float, float, float, float]:
+    """A motorbike in lane in-2 riding down the image (against the lane's up direction)."""
+    y = 120 + 9 * frame
+    return (x - 22, y - 90, x + 22, y)
+
+
+def run(boxes_at) -> list[str]:  # type: ignore[no-untyped-def]
+    pipeline = CameraPipeline(camera_id="C1", config=CONFIG, detector=ScriptedDetector(boxes_at), fps=25.0,
+                              options=PipelineOptions(rules=("wrong_way",)))
+    image = np.zeros((720, 1280, 3), np.uint8)
+    frames = [VideoFrame(camera_id="C1", index=i, at=T0 + timedelta(seconds=i / 25), image=image) for i in range(60)]
+    out = pipeline.process(frames, segment_start=T0)
+    return [v.violation_type.value for v in (*out.violations, *pipeline.close())]
+
+
+def test_one_vehicle_seen_as_two_boxes_is_one_violation() -> None:
+    def boxes_at(frame: int) -> list[tuple[float, float, float, float]]:
+        bike = wrong_way_rider(760, frame)
+        rider = (bike[0] + 3, bike[1] - 12, bike[2] + 6, bike[3] - 25)  # overlaps the bike box heavily
+        return [bike, rider] if frame >= 8 else [bike]
+
+    assert run(boxes_at) == ["wrong_way"]
+
+
+def test_two_riders_side_by_side_are_two_violations() -> None:
+    assert run(lambda frame: [wrong_way_rider(700, frame), wrong_way_rider(820, frame)]) == ["wrong_way", "wrong_way"]
