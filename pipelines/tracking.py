@@ -1,7 +1,9 @@
 """Multi-object tracking with ByteTrack (ultralytics' implementation) for any detector.
 
 Contract: ``Tracker.update(detections)`` returns the detections that belong to confirmed
-tracks, with ``track_id`` set. One ``Tracker`` lives in a camera's pipeline object and
+tracks, with ``track_id`` set and their boxes as detected — not the tracker's Kalman
+estimate, which lags and overshoots when a vehicle's image motion changes (perspective),
+and so biased ground speeds at low frame rates. One ``Tracker`` lives in a camera's pipeline object and
 is reused across consecutive segments, so a vehicle crossing a segment boundary keeps
 its id. A frame skipped by motion gating is simply not
 given to the tracker: tracks keep their state until the next detection.
@@ -49,6 +51,6 @@ class Tracker:
                               class_id=np.zeros(0, np.int64), track_id=np.zeros(0, np.int64),
                               extra=detections.extra)
         idx = out[:, 7].astype(int)
-        return Detections(xyxy=out[:, :4].astype(np.float32), confidence=out[:, 5].astype(np.float32),
+        return Detections(xyxy=xyxy[idx], confidence=out[:, 5].astype(np.float32),
                           class_id=detections.class_id[idx].astype(np.int64), track_id=out[:, 4].astype(np.int64),
                           extra=detections.extra)

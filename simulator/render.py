@@ -250,7 +250,7 @@ class Renderer:
             q = self.cam.project(np.array([[x0 + 0.15, y0, 1.05], [x1 - 0.15, y0, 1.05], [x1 - 0.25, y0, 1.42],
                                            [x0 + 0.25, y0, 1.42]]))
             d.polygon([tuple(p) for p in q.tolist()], fill=self._glass())
-            self._bumper_wheels(d, x0, x1, y0)
+            pts.append(self._bumper_wheels(d, x0, x1, y0))
         show_plate = not towards or v.cls in ("car", "bus", "truck")
         if show_plate:
             self._plate(img, v, x0, x1, y0)
@@ -272,8 +272,11 @@ class Renderer:
         q = self.cam.project(np.array(corners))
         d.polygon([tuple(p) for p in q.tolist()], fill=colour)
 
-    def _bumper_wheels(self, d: ImageDraw.ImageDraw, x0: float, x1: float, y0: float) -> None:
-        self._face(d, [(x0, y0, 0.0), (x1, y0, 0.0), (x1, y0, 0.3), (x0, y0, 0.3)], (15, 15, 15))
+    def _bumper_wheels(self, d: ImageDraw.ImageDraw, x0: float, x1: float, y0: float) -> np.ndarray:
+        """The dark band from the road up to the body; returns its corners (the box reaches the road)."""
+        corners = [(x0, y0, 0.0), (x1, y0, 0.0), (x1, y0, 0.3), (x0, y0, 0.3)]
+        self._face(d, corners, (15, 15, 15))
+        return self.cam.project(np.array(corners))
 
     def _rider(self, d: ImageDraw.ImageDraw, v: Vehicle, mid: float, hat: bool) -> list[np.ndarray]:
         """Torso and head; a helmet (motorbike) or a conical nón lá (bicycle)."""
@@ -303,6 +306,7 @@ class Renderer:
         for wy in (y0 + 0.3, y1 - 0.3):
             c = self.cam.project(np.array([[v.lateral, wy, 0.3]]))[0]
             d.ellipse([c[0] - wheel_r * 0.35, c[1] - wheel_r, c[0] + wheel_r * 0.35, c[1] + wheel_r], fill=(15, 15, 15))
+            pts.append(np.array([[c[0] - wheel_r * 0.35, c[1] - wheel_r], [c[0] + wheel_r * 0.35, c[1] + wheel_r]]))
         return pts
 
     def _bicycle(self, d: ImageDraw.ImageDraw, v: Vehicle, y0: float, y1: float) -> list[np.ndarray]:
@@ -338,8 +342,7 @@ class Renderer:
                    glass)
         sign = (255, 150, 20) if not self.night else (255, 170, 40)
         self._face(d, [(x0 + 0.4, y0, 2.75), (x1 - 0.4, y0, 2.75), (x1 - 0.4, y0, 3.05), (x0 + 0.4, y0, 3.05)], sign)
-        self._bumper_wheels(d, x0, x1, y0)
-        return [p]
+        return [p, self._bumper_wheels(d, x0, x1, y0)]
 
     def _truck(self, d: ImageDraw.ImageDraw, v: Vehicle, x0: float, x1: float, y0: float, y1: float,
                height: float, towards: bool) -> list[np.ndarray]:
@@ -364,8 +367,7 @@ class Renderer:
             for z in (1.0, 2.0):
                 self._face(d, [(x0 + 0.1, y0, z), (x1 - 0.1, y0, z), (x1 - 0.1, y0, z + 0.06),
                                (x0 + 0.1, y0, z + 0.06)], door)
-        self._bumper_wheels(d, x0, x1, y0)
-        return [far, near]
+        return [far, near, self._bumper_wheels(d, x0, x1, y0)]
 
     def _plate(self, img: Image.Image, v: Vehicle, x0: float, x1: float, y_near: float) -> None:
         two = v.plate.two_line
