@@ -160,6 +160,13 @@ REVIEW_COLUMNS = ["violation_id", "camera_id", "camera_name", "violation_type", 
                   "workflow_state", "verified_by", "evidence_path"]
 
 
+_REVIEW_SELECT = """
+    SELECT v.violation_id, v.camera_id, coalesce(c.name, v.camera_id) AS camera_name, v.violation_type,
+           v.occurred_at, v.vehicle_class, v.plate_text, v.plate_confidence, v.plate_needs_review,
+           v.plate_confirmed, v.speed_kmh, v.workflow_state, v.verified_by, v.evidence_path
+    FROM violations v LEFT JOIN cameras c USING (camera_id)"""
+
+
 def review_queue(cur: duckdb.DuckDBPyConnection, *, allowed: frozenset[str] | None, states: Sequence[str],
                  violation_type: str | None = None, limit: int = 500) -> pd.DataFrame:
     """Violations of the cameras in ``allowed`` (None = all) in ``states``, oldest first — the
@@ -174,22 +181,14 @@ def review_queue(cur: duckdb.DuckDBPyConnection, *, allowed: frozenset[str] | No
         where.append("v.violation_type = ?")
         params.append(violation_type)
     params.append(limit)
-    return cur.execute(f"""
-        SELECT v.violation_id, v.camera_id, coalesce(c.name, v.camera_id) AS camera_name, v.violation_type,
-               v.occurred_at, v.vehicle_class, v.plate_text, v.plate_confidence, v.plate_needs_review,
-               v.plate_confirmed, v.speed_kmh, v.workflow_state, v.verified_by, v.evidence_path
-        FROM violations v LEFT JOIN cameras c USING (camera_id)
+    return cur.execute(f"""{_REVIEW_SELECT}
         WHERE {' AND '.join(where)}
         ORDER BY v.occurred_at, v.violation_id LIMIT ?""", params).df()
 
 
 def violation_review(cur: duckdb.DuckDBPyConnection, violation_id: str) -> pd.DataFrame:
     """One violation with the columns of ``review_queue`` (empty frame if unknown)."""
-    return cur.execute("""
-        SELECT v.violation_id, v.camera_id, coalesce(c.name, v.camera_id) AS camera_name, v.violation_type,
-               v.occurred_at, v.vehicle_class, v.plate_text, v.plate_confidence, v.plate_needs_review,
-               v.plate_confirmed, v.speed_kmh, v.workflow_state, v.verified_by, v.evidence_path
-        FROM violations v LEFT JOIN cameras c USING (camera_id) WHERE v.violation_id = ?""", [violation_id]).df()
+    return cur.execute(f"{_REVIEW_SELECT} WHERE v.violation_id = ?", [violation_id]).df()
 
 
 def violation_actions(cur: duckdb.DuckDBPyConnection, violation_id: str) -> pd.DataFrame:
