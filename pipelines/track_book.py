@@ -61,13 +61,16 @@ class TrackBook:
         self.tracks: dict[int, TrackMemory] = {}
         self._w, self._h = config.frame.width, config.frame.height
 
+    def cut(self, box: Box, edge: float = 2.0) -> bool:
+        """The box touches the frame edge: part of the vehicle (often its plate) is outside."""
+        x1, y1, x2, y2 = box
+        return x1 <= edge or y1 <= edge or x2 >= self._w - edge or y2 >= self._h - edge
+
     def measurable(self, box: Box) -> bool:
         """A box cut by the frame edge, or too small to place on the ground, gives no
         position, heading or speed (its bottom centre is not where the vehicle touches the road)."""
         x1, y1, x2, y2 = box
-        edge = 2.0
-        cut = x1 <= edge or y1 <= edge or x2 >= self._w - edge or y2 >= self._h - edge
-        if cut or (y2 - y1) < MIN_MEASURABLE_PX or (x2 - x1) < 6:
+        if self.cut(box) or (y2 - y1) < MIN_MEASURABLE_PX or (x2 - x1) < 6:
             return False
         # far field: one pixel of box jitter is more ground than a vehicle moves in a frame
         return self._ground is None or self._ground.depth_metres_per_pixel(((x1 + x2) / 2, y2)) <= MAX_DEPTH_METRES_PER_PX
@@ -90,8 +93,8 @@ class TrackBook:
             point = (float(points[i][0]), float(points[i][1]))
             ground = (float(grounds[i][0]), float(grounds[i][1])) if grounds is not None else None
             mem.boxes[frame_index] = box
-            if image is not None:
-                self._keep_crop(mem, image, box)
+            if image is not None and not self.cut(box):  # the biggest view of a cut box lacks its plate
+                self._keep_crop(mem, image, box, np.delete(dets.xyxy, i, axis=0))
             measurable = self.measurable(box)
             if measurable:
                 if mem.first_point is None:
@@ -128,7 +131,10 @@ class TrackBook:
         self._forget_old_boxes(frame_index)
         return out
 
-    def _keep_crop(self, mem: TrackMemory, image: np.ndarray, box: Box) -> None:
+    def _keep_crop(self, mem: TrackMemory, image: np.ndarray, box: Box, others: np.ndarray) -> None:
+        """Keep the lower part of the vehicle from its biggest views for plate reading, with
+        every other vehicle's box painted out: a neighbour's plate in the crop must never be
+        read as this vehicle's."""
         height = box[3] - box[1]
         if len(mem.crops) >= MAX_CROPS and height <= min(h for h, _ in mem.crops):
             return
@@ -136,9 +142,20 @@ class TrackBook:
         x1, y1, x2, y2 = box
         pad = 0.08 * (x2 - x1)
         top = y1 + 0.3 * (y2 - y1)
-        crop = image[max(0, int(top)):min(h, int(y2 + 2)), max(0, int(x1 - pad)):min(w, int(x2 + pad))].copy()
+        cx0, cy0 = max(0, int(x1 - pad)), max(0, int(top))
+        crop = image[cy0:min(h, int(y2 + 2)), cx0:min(w, int(x2 + pad))].copy()
         if crop.size == 0:
             return
+        # where this vehicle's own plate can be: lower middle of its box (kept even if a
+        # neighbour's loose box reaches into it)
+        zx0, zx1 = int(x1 + 0.2 * (x2 - x1)) - cx0, int(x2 - 0.2 * (x2 - x1)) - cx0
+        zy0 = int(y1 + 0.6 * (y2 - y1)) - cy0
+        own = crop[max(0, zy0):, max(0, zx0):max(0, zx1)].copy()
+        for ox1, oy1, ox2, oy2 in others:
+            a, b, c, d = int(ox1) - cx0, int(ox2) - cx0, int(oy1) - cy0, int(oy2) - cy0
+            if b > 0 and d > 0 and a < crop.shape[1] and c < crop.shape[0]:
+                crop[max(0, c):max(0, d), max(0, a):max(0, b)] = 128
+        crop[max(0, zy0):, max(0, zx0):max(0, zx1)] = own
         mem.crops.append((height, crop))
         mem.crops.sort(key=lambda item: -item[0])
         del mem.crops[MAX_CROPS:]

@@ -1,0 +1,45 @@
+"""Track book: plate crops hold only the vehicle's own plate, never a neighbour's, and a box
+cut by the frame edge gives no crop."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+
+from pipelines.detections import Detections
+from pipelines.track_book import TrackBook
+from tests.pipelines.test_rules import CONFIG
+
+WHITE = 255
+
+
+def detections(*boxes: tuple[float, float, float, float]) -> Detections:
+    n = len(boxes)
+    return Detections(xyxy=np.asarray(boxes, np.float32), confidence=np.full(n, 0.9, np.float32),
+                      class_id=np.ones(n, np.int64), track_id=np.arange(1, n + 1, dtype=np.int64))
+
+
+def frame_with_plates(*boxes: tuple[int, int, int, int]) -> np.ndarray:
+    image = np.zeros((720, 1280, 3), np.uint8)
+    for x1, _, x2, y2 in boxes:  # a white "plate" at the bottom middle of each vehicle
+        cx = (x1 + x2) // 2
+        image[y2 - 30:y2 - 10, cx - 30:cx + 30] = WHITE
+    return image
+
+
+def test_the_crop_shows_our_plate_and_paints_the_neighbours_out() -> None:
+    book = TrackBook(CONFIG, fps=25, lost_frames=30, box_memory_frames=100)
+    ours, neighbour = (400, 300, 640, 500), (560, 300, 700, 470)  # the neighbour's plate falls in our crop
+    book.observe(detections(ours, neighbour), 0, datetime(2026, 3, 2, tzinfo=UTC), frame_with_plates(ours, neighbour))
+    (_, crop), = book.tracks[1].crops
+    assert (crop == WHITE).all(axis=2).sum() == 60 * 20  # exactly our own plate
+    (_, other), = book.tracks[2].crops
+    assert (other == WHITE).all(axis=2).sum() == 60 * 20
+
+
+def test_a_box_cut_by_the_frame_edge_gives_no_crop() -> None:
+    book = TrackBook(CONFIG, fps=25, lost_frames=30, box_memory_frames=100)
+    cut = (400, 500, 640, 719)
+    book.observe(detections(cut), 0, datetime(2026, 3, 2, tzinfo=UTC), frame_with_plates(cut))
+    assert book.tracks[1].crops == []
