@@ -25,6 +25,7 @@ import numpy as np
 from analytics.records import Violation
 from pipelines.geometry import side_of_line
 
+MIN_VISIBLE = 0.4  # share of a vehicle's box not hidden behind nearer vehicles
 LEGIBLE_PLATE_PX = 60  # plate width in pixels at its largest: below this nobody can read it
 
 
@@ -116,13 +117,18 @@ def truth_counts(truth: dict, line: tuple[tuple[float, float], tuple[float, floa
 def observable(truth: dict, event: dict, vehicle: dict | None) -> bool:
     """Whether a clip shows enough of a truth event to judge it: it starts at least two
     seconds before the clip ends, did not end in the clip's first half second, and its
-    vehicle is visible for at least a second in all."""
+    vehicle is visible — at least ``MIN_VISIBLE`` of it not hidden behind nearer vehicles —
+    for at least a second while the event lasts (a car parked behind a stopped bus for the
+    whole of its dwell cannot be judged from this camera, by a pipeline or by an officer)."""
     fps = float(truth["fps"])
     if vehicle is None or event["start_frame"] > truth["frames"] - 2 * fps:
         return False
     if event["start_frame"] == 0 and event["end_frame"] < 0.5 * fps:
         return False  # over before the clip began
-    return len(vehicle["samples"]) >= fps
+    end = event["end_frame"] if event.get("end_frame") is not None else truth["frames"]
+    seen = [s for s in vehicle["samples"] if len(s) < 8 or s[7] >= MIN_VISIBLE]
+    during = [s for s in seen if event["start_frame"] - fps <= s[0] <= end + fps]
+    return len(seen) >= fps and len(during) >= fps
 
 
 def score(truth: dict, violations: Sequence[Violation], log: TrackLog, *, counts_pred: dict[str, int],

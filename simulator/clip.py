@@ -10,10 +10,11 @@ Ground truth JSON (all frames are 0-based indices; times are UTC ISO-8601):
   "signal": [{"phase", "start_frame", "end_frame"}],              # end exclusive
   "vehicles": [{"track_id", "class", "plate", "plate_lines", "plate_colour", "plate_max_px",
                 "lane", "movement", "direction", "behaviour", "max_speed_kmh_in_zone",
-                "samples": [[frame, x1, y1, x2, y2, ground_y_m, speed_kmh], ...]}],
+                "samples": [[frame, x1, y1, x2, y2, ground_y_m, speed_kmh, visible], ...]}],
   "violations": [{"type", "track_id", "start_frame", "end_frame", "start_utc", "end_utc",
                   "speed_kmh", "detail"}]}``
-``samples`` hold the visible box of the vehicle in each frame it is visible. A ``speeding``
+``samples`` hold the visible box of the vehicle in each frame it is visible, and the share of
+that box not hidden behind nearer vehicles. A ``speeding``
 event's ``speed_kmh`` is the highest true speed in the calibration zone while the vehicle
 is whole in the picture; a vehicle too fast only while cut by the frame edge is not one. Writes are
 atomic (temp file + rename) so a killed render leaves no half file under the final name.
@@ -31,7 +32,7 @@ import imageio_ffmpeg
 import numpy as np
 
 from analytics.scene_config import dump_scene_config
-from simulator.render import PLATE_SCALE, Renderer
+from simulator.render import PLATE_SCALE, Renderer, visible_fractions
 from simulator.traffic import TrafficSim
 from simulator.world import SimScene, scene_config
 
@@ -100,11 +101,13 @@ def render_clip(scene: SimScene, *, seconds: float, seed: int, out_dir: Path, na
             frame, boxes = renderer.draw(sim, when, sim.frame)
             writer.write(frame)
             by_id = {v.track_id: v for v in sim.vehicles}
+            visible = visible_fractions(boxes, scene.frame.width, scene.frame.height)
             for track_id, box in boxes.items():
                 v = by_id.get(track_id)
                 ground_y = round(v.front, 2) if v else None
                 speed = round(v.speed * 3.6, 1) if v else None
-                samples.setdefault(track_id, []).append([index, box.x1, box.y1, box.x2, box.y2, ground_y, speed])
+                samples.setdefault(track_id, []).append([index, box.x1, box.y1, box.x2, box.y2, ground_y, speed,
+                                                         visible[track_id]])
                 if track_id not in meta:
                     meta[track_id] = _vehicle_meta(v, sim, track_id)
             sim.step()

@@ -6,7 +6,8 @@ Plates are painted larger than life (cars 1.6×, motorbikes 2.2×) so that they 
 legible at 1280×720 near the stop line, as an enforcement camera's zoom would make them.
 
 Contract: ``Renderer(scene, seed).draw(sim, when_utc)`` returns the frame (H×W×3 uint8)
-and the visible box of every vehicle; the same inputs always give the same pixels.
+and the visible box of every vehicle, in drawing order (farthest first; ``visible_fractions``
+tells how much of each nearer vehicles hide); the same inputs always give the same pixels.
 """
 
 from __future__ import annotations
@@ -48,6 +49,18 @@ class Box:
 
 def _shade(colour: tuple[int, int, int], k: float) -> tuple[int, int, int]:
     return tuple(max(0, min(255, int(c * k))) for c in colour)  # type: ignore[return-value]
+
+
+def visible_fractions(boxes: dict[int, Box], width: int, height: int, cell: int = 4) -> dict[int, float]:
+    """Share of each box not covered by boxes drawn after it (``boxes`` is in drawing order,
+    farthest first, as ``Renderer.draw`` returns it): a vehicle hidden behind nearer ones."""
+    covered = np.zeros((height // cell + 1, width // cell + 1), bool)
+    out: dict[int, float] = {}
+    for track_id, box in reversed(list(boxes.items())):
+        region = covered[box.y1 // cell:box.y2 // cell + 1, box.x1 // cell:box.x2 // cell + 1]
+        out[track_id] = round(1.0 - float(region.mean()) if region.size else 1.0, 2)
+        region[...] = True
+    return out
 
 
 class Renderer:

@@ -1,0 +1,28 @@
+"""Scoring against the simulator's truth: which events a camera can judge at all."""
+
+from __future__ import annotations
+
+from pipelines.truth_eval import observable
+from simulator.render import Box, visible_fractions
+
+TRUTH = {"fps": 25.0, "frames": 1000}
+
+
+def vehicle(visible: float, frames: range) -> dict:
+    return {"samples": [[i, 10, 10, 50, 50, 20.0, 0.0, visible] for i in frames]}
+
+
+def test_a_vehicle_hidden_for_the_whole_event_cannot_be_judged() -> None:
+    event = {"start_frame": 100, "end_frame": 400}
+    assert observable(TRUTH, event, vehicle(0.9, range(0, 500)))
+    assert not observable(TRUTH, event, vehicle(0.1, range(0, 500)))  # behind a bus all along
+    seen_before = {"samples": vehicle(0.9, range(0, 60))["samples"] + vehicle(0.1, range(60, 500))["samples"]}
+    assert not observable(TRUTH, event, seen_before)  # seen, but not while it happened
+    assert observable(TRUTH, event, {"samples": [s[:7] for s in vehicle(0.1, range(0, 500))["samples"]]})  # old truth
+
+
+def test_visible_fractions_follow_the_drawing_order() -> None:
+    boxes = {1: Box(0, 0, 40, 40), 2: Box(20, 0, 60, 40), 3: Box(100, 100, 120, 120)}  # 2 drawn over 1
+    seen = visible_fractions(boxes, 200, 200, cell=1)
+    assert seen[2] == 1.0 and seen[3] == 1.0
+    assert 0.45 <= seen[1] <= 0.55
