@@ -30,7 +30,7 @@ from pipelines.detect_motion import MotionDetector
 from pipelines.detections import Detections
 from pipelines.evidence import EvidenceInput, FrameRing, write_evidence
 from pipelines.frames import VideoFileSource, VideoFrame
-from pipelines.geometry import GroundMap
+from pipelines.geometry import GroundMap, box_iou
 from pipelines.plates import PlateRead, PlateReader
 from pipelines.rules.base import FrameContext, Observation, Rule, RuleHit
 from pipelines.rules.illegal_stop import IllegalStopRule
@@ -56,14 +56,6 @@ LABELS = {
 
 
 DUPLICATE_WINDOW_S = 3.0
-
-
-def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 class Detector(Protocol):

@@ -59,3 +59,12 @@ class GroundMap:
         """Ground metres covered by one vertical pixel at ``point`` (foreshortened depth scale)."""
         a, b = self.to_ground(np.array([point, (point[0], point[1] + 1.0)]))
         return float(np.hypot(*(b - a)))
+
+
+def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """Intersection over union of two (x1, y1, x2, y2) boxes."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0

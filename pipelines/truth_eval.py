@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from analytics.records import Violation
-from pipelines.geometry import side_of_line
+from pipelines.geometry import box_iou, side_of_line
 
 MIN_VISIBLE = 0.4  # share of a vehicle's box not hidden behind nearer vehicles
 LEGIBLE_PLATE_PX = 60  # plate width in pixels at its largest: below this nobody can read it
@@ -69,14 +69,6 @@ def load_truth(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _iou(a: Sequence[float], b: Sequence[float]) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 def match_tracks(truth: dict, log: TrackLog) -> dict[int, int]:
     """Pipeline track id → truth track id (best-overlapping vehicle)."""
     by_frame: dict[int, list[tuple[int, list[float]]]] = defaultdict(list)
@@ -87,7 +79,7 @@ def match_tracks(truth: dict, log: TrackLog) -> dict[int, int]:
     for tid, boxes in log.boxes.items():
         votes: Counter[int] = Counter()
         for frame, box in boxes.items():
-            best = max(((_iou(box, tb), vid) for vid, tb in by_frame.get(frame, [])), default=(0.0, -1))
+            best = max(((box_iou(box, tb), vid) for vid, tb in by_frame.get(frame, [])), default=(0.0, -1))
             if best[0] >= 0.3:
                 votes[best[1]] += 1
         if votes:

@@ -29,7 +29,7 @@ from dashboard.auth.guard import guarded_layout, require, require_camera
 from dashboard.auth.permissions import Permission
 from dashboard.components.grid_locale import grid_locale
 from dashboard.evidence_route import evidence_listing
-from dashboard.i18n import normalise, t
+from dashboard.i18n import keys, normalise, t
 from dashboard.services import DashboardServices
 from dashboard.timefmt import format_local
 
@@ -202,7 +202,7 @@ def register(app: Dash, services: DashboardServices) -> None:
             rows.append({
                 "violation_id": r.violation_id, "time": format_local(occurred, services.timezone),
                 "camera": f"{r.camera_id} – {r.camera_name}", "type": t(f"vtype.{r.violation_type}", lang),
-                "vehicle": t(f"vclass.{r.vehicle_class}", lang) if f"vclass.{r.vehicle_class}" in _VCLASS_KEYS
+                "vehicle": t(f"vclass.{r.vehicle_class}", lang) if f"vclass.{r.vehicle_class}" in keys()
                 else r.vehicle_class,
                 "plate": _plate_cell(r, lang),
                 "speed": None if pd.isna(r.speed_kmh) else round(float(r.speed_kmh)),
@@ -305,5 +305,3 @@ def register(app: Dash, services: DashboardServices) -> None:
         return (t("review.done", lang, action=t(f"action.{action.value}", lang),
                   state=t(f"state.{outcome.to_state.value}", lang)), int(changed or 0) + 1)
 
-
-_VCLASS_KEYS = frozenset(f"vclass.{c}" for c in ("motorbike", "car", "bus", "truck", "bicycle", "pedestrian"))
