@@ -122,7 +122,7 @@ class CameraPipeline:
         self.evidence_root = evidence_root
         self.run_id = run_id
         detect_fps = fps / max(1, options.detect_every)
-        self.tracker = Tracker(fps=detect_fps)
+        self.tracker = Tracker(fps=detect_fps, video_fps=fps)
         lost = int(round(1.5 * fps))
         self.book = TrackBook(config, fps=fps, lost_frames=lost,
                               box_memory_frames=int(fps * (options.pre_s + options.post_s + 4)))
@@ -213,14 +213,16 @@ class CameraPipeline:
     def _detect(self, image: np.ndarray) -> Detections | None:
         if self.gate is not None:
             self.gate.detect(image)
-            quiet = self.gate.motion_fraction < self.options.gate_threshold
+            # while the background model is learnt it sees no motion: detect on every frame
+            warming = self.gate.frames_seen <= self.fps
+            quiet = self.gate.motion_fraction < self.options.gate_threshold and not warming
             fresh = self._frames_since_detect + 1 < max(1, int(self.options.gate_refresh_s * self.fps))
             if quiet and fresh:
                 return None
         return self.detector.detect(image)
 
     def _track(self, dets: Detections, frame: VideoFrame) -> list[Observation]:
-        tracked = self.tracker.update(dets)
+        tracked = self.tracker.update(dets, frame.index)
         helmetless = dets.extra.get("no_helmet")
         observations = self.book.observe(tracked, frame.index, frame.at, frame.image, helmetless)
         self.counter.observe(observations)

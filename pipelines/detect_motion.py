@@ -75,6 +75,11 @@ class MotionDetector:
             return CLASSES.index("car")
         return CLASSES.index("truck")
 
+    @property
+    def frames_seen(self) -> int:
+        """Frames given so far; the background model is still being learnt in the first ones."""
+        return self._frames
+
     def detect(self, image: np.ndarray) -> Detections:
         mask = self._foreground(image)
         self.motion_fraction = float(np.count_nonzero(mask)) / self._road_pixels

@@ -216,3 +216,29 @@ def test_speeding_is_judged_when_the_track_ends_inside_the_zone() -> None:
 def test_no_helmet(name: str, cls: str, flags: list[bool], expected: int) -> None:
     seq = [("green", [obs(1, i, y=500, cls=cls, helmetless=f)]) for i, f in enumerate(flags)]
     assert len(run(NoHelmetRule(), seq)) == expected, name
+
+
+def _passage(speed_kmh: float, frames: int, fps: float) -> list[tuple[str, list[Observation]]]:
+    """A vehicle crossing the speed zone in ``frames`` frames at ``fps``: ground positions only
+    (too short a stay for one-second speeds), then leaving the zone."""
+    seq = []
+    for i in range(frames):
+        at = T0 + timedelta(seconds=i / fps)
+        o = obs(1, i, y=500 - 20 * i, speed=None, in_zone=True)
+        seq.append(("green", [replace(o, at=at, ground=(3.0, speed_kmh / 3.6 * i / fps))]))
+    leave = obs(1, frames, y=100, speed=None, in_zone=False)
+    seq.append(("green", [replace(leave, at=T0 + timedelta(seconds=frames / fps))]))
+    return seq
+
+
+@pytest.mark.parametrize(("name", "speed_kmh", "frames", "expected"), [
+    ("70 km/h through the zone in 6 frames at 6 fps", 70.0, 6, 1),
+    ("45 km/h through the zone in 6 frames at 6 fps", 45.0, 6, 0),
+    ("80 km/h seen for 2 frames: too short to judge", 80.0, 2, 0),
+])
+def test_speeding_from_the_passage_when_one_second_speeds_are_too_few(name: str, speed_kmh: float, frames: int,
+                                                                      expected: int) -> None:
+    hits = run(SpeedingRule(50, min_samples=3), _passage(speed_kmh, frames, 6.0))
+    assert len(hits) == expected, name
+    if expected:
+        assert hits[0].speed_kmh == pytest.approx(speed_kmh, abs=0.5)
