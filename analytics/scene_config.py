@@ -96,6 +96,10 @@ class SpeedCalibration(_Model):
     ground_points: list[Point] = Field(..., min_length=4, max_length=4,
                                        description="The same 4 points on the ground as (lon, lat)")
     limit_kmh: float = Field(..., gt=0, le=200, description="Speed limit in km/h")
+    tolerance_kmh: float = Field(
+        5.0, ge=0, le=30,
+        description="Measured speeds up to limit + tolerance are not violations (Nghị định 168/2024: "
+                    "fines start at 5 km/h over the limit)")
 
     @model_validator(mode="after")
     def _check(self) -> SpeedCalibration:

@@ -75,7 +75,8 @@ def evaluate(clip_dir: Path, scene: SimScene, condition: str, seed: int, seconds
         counts[b.vehicle_class] += b.count
     truth = load_truth(clip.truth)
     types = [t for t in TYPES if getattr(scene.violations, t) > 0 or t in ("red_light", "stop_line") and scene.signal]
-    s = score(truth, result.violations, log, counts_pred=dict(counts), count_line=count_line(config), types=types)
+    s = score(truth, result.violations, log, counts_pred=dict(counts), count_line=count_line(config), types=types,
+              lanes=[lane.polygon for lane in config.lanes])
     return {"scene": scene.name, "condition": condition, "seed": seed, "frames": result.run.frames_read,
             "seconds": round(elapsed, 1), "status": result.run.status, "detector": result.run.detector,
             "per_type": {k: {"tp": v.tp, "fp": v.fp, "fn": v.fn} for k, v in s.per_type.items()},

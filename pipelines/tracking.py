@@ -14,7 +14,9 @@ its own length between frames, so its first two boxes do not overlap and plain I
 starts a track — fast vehicles were simply not tracked. The returned boxes are the
 detected ones, never enlarged.
 
-Fragments are stitched: when ByteTrack starts a new id, it takes over the id of a track
+Fragments are stitched below ``STITCH_BELOW_FPS`` detections per second (at 25 fps ByteTrack's
+own association holds, and in dense swarms stitching joined riders passing head-on): when
+ByteTrack starts a new id, it takes over the id of a track
 not seen for at most ``stitch_s`` seconds whose box, carried forward at its last image
 velocity, overlaps the new box (buffered IoU ≥ ``stitch_iou``). ByteTrack loses a vehicle
 when its Kalman state was learnt from boxes cut by the frame edge (wrong aspect and
@@ -35,6 +37,9 @@ from pipelines.detections import Detections
 from pipelines.geometry import box_iou
 
 
+STITCH_BELOW_FPS = 12.0
+
+
 class _TrackerInput:
     """The results-like view BYTETracker reads: conf, cls, xywh and boolean indexing."""
 
@@ -51,16 +56,18 @@ class _TrackerInput:
 class Tracker:
     def __init__(self, *, fps: float, buffer_s: float = 2.0, high: float = 0.4, low: float = 0.1,
                  new: float = 0.45, match: float = 0.8, box_buffer: float | None = None,
-                 stitch_s: float = 1.0, stitch_iou: float = 0.3, video_fps: float | None = None) -> None:
+                 stitch_s: float | None = None, stitch_iou: float = 0.3, video_fps: float | None = None) -> None:
         """``fps`` is the detection rate (what the tracker sees); ``video_fps`` the frame rate
         that ``frame_index`` counts in (default ``fps``)."""
         # each side grows by this share of the box: 0.15 at 25 fps, 0.78 at 6 fps, where a
         # 70 km/h motorbike near the camera moves 0.8 of its box height between frames
         self.box_buffer = min(0.8, 5.0 / max(fps, 1e-6) - 0.05) if box_buffer is None else box_buffer
         self.stitch_iou = stitch_iou
-        self._stitch_frames = max(1, int(round(stitch_s * (video_fps or fps))))
+        if stitch_s is None:  # measured: needed below ~12 fps; at 25 fps in swarms it joined oncoming riders
+            stitch_s = 1.0 if fps < STITCH_BELOW_FPS else 0.0
+        self._stitch_frames = int(round(stitch_s * (video_fps or fps)))
         # ByteTrack drops a lost track after buffer_s; ids quiet for longer never come back
-        self._forget_frames = self._stitch_frames + 2 * max(1, int(round(buffer_s * (video_fps or fps))))
+        self._forget_frames = max(1, self._stitch_frames) + 2 * max(1, int(round(buffer_s * (video_fps or fps))))
         self._updates = 0
         self._next_id = 0
         self._alias: dict[int, int] = {}  # ByteTrack id → our track id
@@ -112,7 +119,7 @@ class Tracker:
         pairs = []
         for i in fresh:
             for tid, m in self._memory.items():
-                if tid in taken or not 0 < frame - m.frame <= self._stitch_frames:
+                if tid in taken or not 0 < frame - m.frame <= self._stitch_frames:  # 0 frames: stitching off
                     continue
                 if _GROUP[int(classes[i])] != _GROUP[m.class_id]:
                     continue

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from analytics.records import Violation
-from pipelines.geometry import box_iou, side_of_line
+from pipelines.geometry import box_iou, inside, side_of_line
 
 MIN_VISIBLE = 0.4  # share of a vehicle's box not hidden behind nearer vehicles
 LEGIBLE_PLATE_PX = 60  # plate width in pixels at its largest: below this nobody can read it
@@ -106,12 +106,16 @@ def truth_counts(truth: dict, line: tuple[tuple[float, float], tuple[float, floa
     return dict(counts)
 
 
-def observable(truth: dict, event: dict, vehicle: dict | None) -> bool:
+def observable(truth: dict, event: dict, vehicle: dict | None,
+               lanes: Sequence[Sequence[tuple[float, float]]] = ()) -> bool:
     """Whether a clip shows enough of a truth event to judge it: it starts at least two
     seconds before the clip ends, did not end in the clip's first half second, and its
     vehicle is visible — at least ``MIN_VISIBLE`` of it not hidden behind nearer vehicles —
     for at least a second while the event lasts (a car parked behind a stopped bus for the
-    whole of its dwell cannot be judged from this camera, by a pipeline or by an officer)."""
+    whole of its dwell cannot be judged from this camera, by a pipeline or by an officer).
+    A ``wrong_lane`` event counts only the samples whose ground point is inside one of the
+    camera's configured ``lanes``: the simulator's lanes run on beyond the stretch the scene
+    config marks out, and the rule judges only where lanes are configured."""
     fps = float(truth["fps"])
     if vehicle is None or event["start_frame"] > truth["frames"] - 2 * fps:
         return False
@@ -120,15 +124,18 @@ def observable(truth: dict, event: dict, vehicle: dict | None) -> bool:
     end = event["end_frame"] if event.get("end_frame") is not None else truth["frames"]
     seen = [s for s in vehicle["samples"] if len(s) < 8 or s[7] >= MIN_VISIBLE]
     during = [s for s in seen if event["start_frame"] - fps <= s[0] <= end + fps]
+    if event.get("type") == "wrong_lane" and lanes:
+        during = [s for s in during if any(inside(lane, ((s[1] + s[3]) / 2, s[4])) for lane in lanes)]
     return len(seen) >= fps and len(during) >= fps
 
 
 def score(truth: dict, violations: Sequence[Violation], log: TrackLog, *, counts_pred: dict[str, int],
-          count_line: tuple[tuple[float, float], tuple[float, float]], types: Sequence[str]) -> Score:
+          count_line: tuple[tuple[float, float], tuple[float, float]], types: Sequence[str],
+          lanes: Sequence[Sequence[tuple[float, float]]] = ()) -> Score:
     mapping = match_tracks(truth, log)
     vehicles = {int(v["track_id"]): v for v in truth["vehicles"]}
     events: dict[tuple[str, int], dict] = {(e["type"], int(e["track_id"])): e for e in truth["violations"]
-                                           if observable(truth, e, vehicles.get(int(e["track_id"])))}
+                                           if observable(truth, e, vehicles.get(int(e["track_id"])), lanes)}
     matched: set[tuple[str, int]] = set()
     tp: Counter[str] = Counter()
     fp: Counter[str] = Counter()

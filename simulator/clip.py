@@ -15,8 +15,9 @@ Ground truth JSON (all frames are 0-based indices; times are UTC ISO-8601):
                   "speed_kmh", "detail"}]}``
 ``samples`` hold the visible box of the vehicle in each frame it is visible, and the share of
 that box not hidden behind nearer vehicles. A ``speeding``
-event's ``speed_kmh`` is the highest true speed in the calibration zone while the vehicle
-is whole in the picture; a vehicle too fast only while cut by the frame edge is not one. Writes are
+event's ``speed_kmh`` is the highest one-second average of the true speed in the calibration
+zone while the vehicle is whole in the picture; a vehicle too fast only while cut by the frame edge is not one, nor one
+less than ``SPEEDING_TOLERANCE_KMH`` over the limit (Vietnamese fines start at 5 km/h over). Writes are
 atomic (temp file + rename) so a killed render leaves no half file under the final name.
 """
 
@@ -37,6 +38,7 @@ from simulator.traffic import TrafficSim
 from simulator.world import SimScene, scene_config
 
 DEFAULT_START = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)  # 08:30 in Vietnam, a Monday
+SPEEDING_TOLERANCE_KMH = 5.0  # the scene config's default tolerance_kmh
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -133,8 +135,8 @@ def render_clip(scene: SimScene, *, seconds: float, seed: int, out_dir: Path, na
             continue  # happened after the last frame or never in view
         if event.violation_type == "speeding":
             seen = _visible_speed(samples[event.track_id], vehicles.get(event.track_id), warm, scene)
-            if seen is None or seen <= scene.road.speed_limit_kmh:
-                continue  # too fast only where the camera could not see the whole vehicle
+            if seen is None or seen < scene.road.speed_limit_kmh + SPEEDING_TOLERANCE_KMH:
+                continue  # too fast only where the camera could not see it, or less than the fined margin
             event.speed_kmh = seen
         violations.append({"type": event.violation_type, "track_id": event.track_id, "start_frame": start,
                            "end_frame": min(end, total - 1) if end is not None else total - 1,
@@ -158,14 +160,19 @@ def render_clip(scene: SimScene, *, seconds: float, seed: int, out_dir: Path, na
 
 
 def _visible_speed(track_samples: list[list[float]], vehicle: object, warm: int, scene: SimScene) -> float | None:
-    """Highest true speed while the vehicle is in the calibration zone *and* whole in the
-    picture: the speed a camera can be held to (a car braking as it enters the frame was
-    only too fast while still cut by the frame edge)."""
+    """Highest one-second average of the true speed while the vehicle is in the calibration
+    zone *and* whole in the picture: the speed a camera can be held to (a car braking as it
+    enters the frame was only too fast while still cut by the frame edge, and no device
+    measures an instant: radar and section control average over a base). With less than a
+    second of such frames, their average."""
     zone = {f - warm for f in getattr(vehicle, "zone_frames", [])}
     w, h = scene.frame.width, scene.frame.height
     speeds = [s[6] for s in track_samples
               if int(s[0]) in zone and s[6] is not None and s[1] > 2 and s[2] > 2 and s[3] < w - 3 and s[4] < h - 3]
-    return round(max(speeds), 1) if speeds else None
+    if not speeds:
+        return None
+    n = max(1, min(len(speeds), int(round(scene.frame.fps))))
+    return round(max(sum(speeds[i:i + n]) / n for i in range(len(speeds) - n + 1)), 1)
 
 
 def _vehicle_meta(v: object, sim: TrafficSim, track_id: int) -> dict[str, object]:

@@ -162,6 +162,8 @@ class TrafficSim:
             lanes = [lane for lane in self.inbound if cls not in lane.allowed]
         if behaviour == "illegal_stop":
             lanes = [self.inbound[road.no_stopping.lane]] if road.no_stopping else []
+            if lanes and cls not in lanes[0].allowed:  # one violation per vehicle: stops where its class may drive
+                cls = next((c for c in ("car", "truck", "bus") if c in lanes[0].allowed), cls)
         if behaviour == "wrong_way":
             lanes = [self.inbound[-1]]
         if not lanes:

@@ -3,49 +3,132 @@
 Dwell starts when the vehicle is in the zone with a ground speed under 0.5 m/s and is
 reset once it moves off (over 1.5 m/s) or leaves the zone; brief box jitter does not
 reset it. The hit is reported when the dwell exceeds the zone's ``max_dwell_s``.
+
+A parked vehicle is often hidden for most of its dwell (a bus stops in front of it) and
+its track is lost. When a track ends while parked for at least ``spot_min_s``, its spot is
+remembered (box, zone, when the dwell began) for ``spot_memory_s``. A new track whose
+first box lies on a remembered spot (at least ``spot_overlap`` of it) and whose first measured speed is a pull-out speed
+(under ``pull_out_mps``) is that vehicle: its dwell runs from the spot's start — so a car
+seen parking, hidden, and seen pulling out 20 s later is judged on its 20 s. A vehicle
+driving past the spot is too fast to inherit it.
+
+A vehicle held up right behind another stopped vehicle is queuing, not stopping (the law's
+"dừng xe" is a halt by choice): no dwell runs while a stopped vehicle stands just ahead of
+it — its ground contact inside this vehicle's box height, overlapping half its width.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from analytics.records import ViolationType
-from analytics.scene_config import SceneConfig
+from analytics.scene_config import NoStoppingZone, SceneConfig
 from pipelines.geometry import inside
 from pipelines.rules.base import FrameContext, Observation, RuleHit
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Spot:
+    zone: NoStoppingZone
+    box: tuple[float, float, float, float]
+    since: datetime
+    seen_at: datetime
 
 
 class IllegalStopRule:
     violation_type = ViolationType.ILLEGAL_STOP
 
-    def __init__(self, config: SceneConfig, *, still_mps: float = 0.5, moving_mps: float = 1.5) -> None:
+    def __init__(self, config: SceneConfig, *, still_mps: float = 0.5, moving_mps: float = 1.5,
+                 spot_min_s: float = 2.0, spot_memory_s: float = 90.0, pull_out_mps: float = 4.5,
+                 spot_overlap: float = 0.5) -> None:
         self._zones = list(config.no_stopping_zones)
         self._still, self._moving = still_mps, moving_mps
+        self._spot_min_s, self._spot_memory_s = spot_min_s, spot_memory_s
+        self._pull_out, self._overlap = pull_out_mps, spot_overlap
         self._since: dict[int, tuple[str, datetime]] = {}
+        self._last: dict[int, tuple[tuple[float, float, float, float], datetime]] = {}  # of dwelling tracks
         self._done: set[int] = set()
+        self._known: set[int] = set()
+        self._spots: list[_Spot] = []
+        self._candidates: dict[int, _Spot] = {}  # new track id → the spot its first box lies on
 
     def observe(self, observations: list[Observation], ctx: FrameContext) -> list[RuleHit]:
         hits = []
+        self._spots = [s for s in self._spots if (ctx.at - s.seen_at).total_seconds() <= self._spot_memory_s]
+        stopped = [o.box for o in observations if o.speed_mps is not None and o.speed_mps < self._moving]
         for obs in observations:
+            if obs.track_id not in self._known:
+                self._known.add(obs.track_id)
+                spot = max(self._spots, key=lambda s: _share_on(obs.box, s.box), default=None)
+                if spot is not None and _share_on(obs.box, spot.box) >= self._overlap:
+                    self._candidates[obs.track_id] = spot
             if obs.track_id in self._done or obs.speed_mps is None:
                 continue
+            inherited = self._candidates.pop(obs.track_id, None)
+            if inherited is not None and inherited in self._spots and obs.speed_mps <= self._pull_out:
+                self._spots.remove(inherited)
+                dwell = (obs.at - inherited.since).total_seconds()
+                if dwell > inherited.zone.max_dwell_s:
+                    hits.append(self._hit(obs, inherited.zone, inherited.since, dwell, through_occlusion=True))
+                    continue
+                if obs.speed_mps < self._moving:  # found again while still parked: the dwell goes on
+                    self._since[obs.track_id] = (inherited.zone.zone_id, inherited.since)
             zone = next((z for z in self._zones if inside(z.polygon, obs.point)), None)
-            if zone is None or obs.speed_mps > self._moving:
+            if zone is None or obs.speed_mps > self._moving or _queued(obs.box, stopped):
                 self._since.pop(obs.track_id, None)
+                self._last.pop(obs.track_id, None)
                 continue
             if obs.speed_mps >= self._still and obs.track_id not in self._since:
                 continue
             zone_id, since = self._since.setdefault(obs.track_id, (zone.zone_id, obs.at))
+            self._last[obs.track_id] = (obs.box, obs.at)
             dwell = (obs.at - since).total_seconds()
             if dwell > zone.max_dwell_s:
-                self._done.add(obs.track_id)
-                hits.append(RuleHit(violation_type=self.violation_type, track_id=obs.track_id,
-                                    frame_index=obs.frame_index, at=since, vehicle_class=obs.vehicle_class,
-                                    detail=f"dừng {dwell:.0f} s trong vùng cấm dừng {zone_id} "
-                                           f"(tối đa {zone.max_dwell_s:.0f} s)"))
+                hits.append(self._hit(obs, zone, since, dwell, through_occlusion=False))
         return hits
 
+    def _hit(self, obs: Observation, zone: NoStoppingZone, since: datetime, dwell: float, *,
+             through_occlusion: bool) -> RuleHit:
+        self._done.add(obs.track_id)
+        self._since.pop(obs.track_id, None)
+        self._last.pop(obs.track_id, None)
+        note = " (có lúc bị che khuất)" if through_occlusion else ""
+        return RuleHit(violation_type=self.violation_type, track_id=obs.track_id, frame_index=obs.frame_index,
+                       at=since, vehicle_class=obs.vehicle_class,
+                       detail=f"dừng {dwell:.0f} s trong vùng cấm dừng {zone.zone_id} "
+                              f"(tối đa {zone.max_dwell_s:.0f} s){note}")
+
     def finish(self, track_id: int, ctx: FrameContext) -> list[RuleHit]:
-        self._since.pop(track_id, None)
+        dwelling = self._since.pop(track_id, None)
+        last = self._last.pop(track_id, None)
+        if dwelling is not None and last is not None and track_id not in self._done:
+            zone = next((z for z in self._zones if z.zone_id == dwelling[0]), None)
+            if zone is not None and (last[1] - dwelling[1]).total_seconds() >= self._spot_min_s:
+                self._spots.append(_Spot(zone=zone, box=last[0], since=dwelling[1], seen_at=last[1]))
         self._done.discard(track_id)
+        self._known.discard(track_id)
+        self._candidates.pop(track_id, None)
         return []
+
+
+def _share_on(box: tuple[float, float, float, float], spot: tuple[float, float, float, float]) -> float:
+    """Share of ``box`` lying on ``spot``: a vehicle coming out from behind another is seen
+    only in part, so its box is a piece of the spot rather than a match for it."""
+    ix = max(0.0, min(box[2], spot[2]) - max(box[0], spot[0]))
+    iy = max(0.0, min(box[3], spot[3]) - max(box[1], spot[1]))
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    return ix * iy / area if area > 0 else 0.0
+
+
+def _queued(box: tuple[float, float, float, float], stopped: list[tuple[float, float, float, float]]) -> bool:
+    """Another stopped vehicle stands just ahead: its bottom edge (ground contact) lies
+    within this box's height, above this box's bottom, over at least half the narrower width."""
+    x1, y1, x2, y2 = box
+    for ox1, _, ox2, oy2 in stopped:
+        if (ox1, oy2) == (x1, y2):
+            continue  # itself
+        overlap = min(x2, ox2) - max(x1, ox1)
+        if y1 < oy2 < y2 - 0.1 * (y2 - y1) and overlap >= 0.5 * min(x2 - x1, ox2 - ox1):
+            return True
+    return False

@@ -1,4 +1,5 @@
-"""speeding (quá tốc độ): ground speed in the calibration zone above the limit.
+"""speeding (quá tốc độ): ground speed in the calibration zone above the limit by more than
+the tolerance (5 km/h by default: Vietnamese fines start at 5 km/h over the limit).
 
 Speeds come from the image→ground homography (km/h). While a track is in the calibrated
 zone its one-second speeds are collected; when it leaves the zone (or ends) after at
@@ -29,6 +30,7 @@ class SpeedingRule:
         self._min_samples = min_samples
         self._min_passage_s = min_passage_s
         self._passage: dict[int, list[tuple[datetime, tuple[float, float], int, str]]] = {}
+        self._legal_limit = limit_kmh
         self._limit = limit_kmh + tolerance_kmh
         self._min_s = min_s
         self._samples: dict[int, list[tuple[float, int, datetime, str]]] = {}
@@ -71,7 +73,7 @@ class SpeedingRule:
             cls = passage[-1][3]
         return [RuleHit(violation_type=self.violation_type, track_id=track_id, frame_index=frame, at=at,
                         vehicle_class=cls, speed_kmh=round(speed, 1),
-                        detail=f"{speed:.0f} km/h, giới hạn {self._limit:.0f} km/h")]
+                        detail=f"{speed:.0f} km/h, giới hạn {self._legal_limit:.0f} km/h")]
 
     def _passage_kmh(self, passage: list[tuple[datetime, tuple[float, float], int, str]]) -> float | None:
         if len(passage) < 3 or (passage[-1][0] - passage[0][0]).total_seconds() < self._min_passage_s:

@@ -3,7 +3,9 @@
 The track's voted class must be outside the lane's ``allowed_classes`` for at least
 ``hold_s`` seconds of consecutive observations in that same lane, and the class vote
 must be settled (at least ``min_observations`` detections, ``min_share`` of them agreeing),
-so a detector hesitating between motorbike and car does not create the event.
+so a detector hesitating between motorbike and car does not create the event. The hold is
+short (0.6 s) because configured lanes end at the junction: a car in the motorbike lane may
+be measurable there for under a second (after its box leaves the frame edge).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pipelines.rules.base import FrameContext, Observation, RuleHit
 class WrongLaneRule:
     violation_type = ViolationType.WRONG_LANE
 
-    def __init__(self, config: SceneConfig, *, hold_s: float = 1.0, min_observations: int = 4,
+    def __init__(self, config: SceneConfig, *, hold_s: float = 0.6, min_observations: int = 4,
                  min_share: float = 0.7) -> None:
         self._min_share = min_share
         self._allowed = {lane.lane_id: frozenset(lane.allowed_classes) for lane in config.lanes}

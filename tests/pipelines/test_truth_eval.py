@@ -21,6 +21,17 @@ def test_a_vehicle_hidden_for_the_whole_event_cannot_be_judged() -> None:
     assert observable(TRUTH, event, {"samples": [s[:7] for s in vehicle(0.1, range(0, 500))["samples"]]})  # old truth
 
 
+def test_wrong_lane_counts_only_time_inside_the_configured_lanes() -> None:
+    """The simulator's lane runs on past the junction; the camera's lanes end at it."""
+    event = {"type": "wrong_lane", "start_frame": 0, "end_frame": 400}
+    lane = [(0.0, 100.0), (200.0, 100.0), (200.0, 720.0), (0.0, 720.0)]  # ground points at y 100..720
+    beyond = {"samples": [[i, 10, 10, 50, 50, 20.0, 0.0, 1.0] for i in range(0, 400)]}  # bottoms at y=50
+    inside_for_2s = {"samples": [[i, 10, 60, 50, 150, 20.0, 0.0, 1.0] for i in range(0, 50)] + beyond["samples"][50:]}
+    assert not observable(TRUTH, event, beyond, [lane])
+    assert observable(TRUTH, event, beyond)  # without lanes: the old judgement
+    assert observable(TRUTH, event, inside_for_2s, [lane])
+
+
 def test_visible_fractions_follow_the_drawing_order() -> None:
     boxes = {1: Box(0, 0, 40, 40), 2: Box(20, 0, 60, 40), 3: Box(100, 100, 120, 120)}  # 2 drawn over 1
     seen = visible_fractions(boxes, 200, 200, cell=1)
