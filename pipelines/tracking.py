@@ -56,7 +56,8 @@ class _TrackerInput:
 class Tracker:
     def __init__(self, *, fps: float, buffer_s: float = 2.0, high: float = 0.4, low: float = 0.1,
                  new: float = 0.45, match: float = 0.8, box_buffer: float | None = None,
-                 stitch_s: float | None = None, stitch_iou: float = 0.3, video_fps: float | None = None) -> None:
+                 stitch_s: float | None = None, stitch_iou: float = 0.3, video_fps: float | None = None,
+                 trust_refound: bool | None = None) -> None:
         """``fps`` is the detection rate (what the tracker sees); ``video_fps`` the frame rate
         that ``frame_index`` counts in (default ``fps``)."""
         # each side grows by this share of the box: 0.15 at 25 fps, 0.78 at 6 fps, where a
@@ -65,6 +66,9 @@ class Tracker:
         self.stitch_iou = stitch_iou
         if stitch_s is None:  # measured: needed below ~12 fps; at 25 fps in swarms it joined oncoming riders
             stitch_s = 1.0 if fps < STITCH_BELOW_FPS else 0.0
+        # at high rates a track ByteTrack finds again after losing it is, in swarms, as often a
+        # rider meeting it head-on as the same one: it gets a new id
+        self._trust_refound = fps < STITCH_BELOW_FPS if trust_refound is None else trust_refound
         self._stitch_frames = int(round(stitch_s * (video_fps or fps)))
         # ByteTrack drops a lost track after buffer_s; ids quiet for longer never come back
         self._forget_frames = max(1, self._stitch_frames) + 2 * max(1, int(round(buffer_s * (video_fps or fps))))
@@ -111,7 +115,8 @@ class Tracker:
                 m = self._memory.get(tid)
                 # ByteTrack re-finding a lost track may have matched another vehicle to its drifting Kalman box
                 if int(r) in self._previous or m is None or (
-                        self._fits(m, boxes[i], frame) and _GROUP[int(classes[i])] == _GROUP[m.class_id]):
+                        self._trust_refound and self._fits(m, boxes[i], frame)
+                        and _GROUP[int(classes[i])] == _GROUP[m.class_id]):
                     ids[i] = tid
                     taken.add(tid)
                     continue

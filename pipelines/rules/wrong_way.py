@@ -6,6 +6,9 @@ observations, during which it must cover at least 3 m on the ground (30 px
 uncalibrated) — a stopped vehicle's jittering box never qualifies — and its net travel
 since it was first measured must not be with the lane (a tracker id that jumps to
 another vehicle at the far end does not turn a law-abiding track into a wrong-way one).
+A track that has already driven with its lane for ``confirm`` observations is not judged
+again: in dense swarms a tracker id can pass from a rider to one meeting it head-on, and a
+real wrong-way rider is against the traffic from the moment it is seen.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ class WrongWayRule:
         self._directions = {lane.lane_id: lane.direction for lane in config.lanes}
         self._confirm = confirm
         self._run: dict[int, tuple[int, Observation]] = {}
+        self._with: dict[int, int] = {}  # observations moving with the lane, per track
         self._done: set[int] = set()
 
     def observe(self, observations: list[Observation], ctx: FrameContext) -> list[RuleHit]:
@@ -36,6 +40,11 @@ class WrongWayRule:
                        and (obs.travel is None or obs.travel[0] * direction[0] + obs.travel[1] * direction[1] < 0))
             if not against:
                 self._run.pop(obs.track_id, None)
+                if (direction is not None and obs.heading is not None and moving
+                        and obs.heading[0] * direction[0] + obs.heading[1] * direction[1] > 0.5):
+                    self._with[obs.track_id] = self._with.get(obs.track_id, 0) + 1
+                    if self._with[obs.track_id] >= self._confirm:
+                        self._done.add(obs.track_id)  # a law-abiding track; never judged again
                 continue
             count, first = self._run.get(obs.track_id, (0, obs))
             count += 1
@@ -53,5 +62,6 @@ class WrongWayRule:
 
     def finish(self, track_id: int, ctx: FrameContext) -> list[RuleHit]:
         self._run.pop(track_id, None)
+        self._with.pop(track_id, None)
         self._done.discard(track_id)
         return []

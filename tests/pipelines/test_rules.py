@@ -143,6 +143,8 @@ def test_stop_line(name: str, ys: list[float], speeds: list[float], signal: str,
     ("stopped, box jitters backwards", [300, 302, 301, 303, 302, 304, 303], "in-2", 0.3, 0),
     ("against for two frames only", [300, 330, 360, 340, 320, 300, 280], "in-2", 6.0, 0),
     ("outside any lane", [300, 330, 360, 390, 420, 450, 480], None, 6.0, 0),
+    ("with the lane, then its id passes to a rider meeting it head-on",
+     [480, 450, 420, 390, 360, 330, 300, 330, 360, 390, 420, 450, 480, 510], "in-2", 6.0, 0),
 ])
 def test_wrong_way(name: str, ys: list[float], lane: str | None, speed: float, expected: int) -> None:
     frames = []
