@@ -3,10 +3,10 @@
 Contract: ``Tracker.update(detections)`` returns the detections that belong to confirmed
 tracks, with ``track_id`` set and their boxes as detected — not the tracker's Kalman
 estimate, which lags and overshoots when a vehicle's image motion changes (perspective),
-and so biased ground speeds at low frame rates. One ``Tracker`` lives in a camera's pipeline object and
-is reused across consecutive segments, so a vehicle crossing a segment boundary keeps
-its id. A frame skipped by motion gating is simply not
-given to the tracker: tracks keep their state until the next detection.
+and so biased ground speeds at low frame rates. One ``Tracker`` lives in a camera's pipeline
+object and is reused across consecutive segments, so a vehicle crossing a segment boundary
+keeps its id. A frame skipped by motion gating is simply not given to the tracker: tracks
+keep their state until the next detection.
 
 Association uses boxes enlarged by a buffer that grows as the detection rate falls
 (the buffered-IoU idea of C-BIoU): at 6 fps a motorbike near the camera moves more than
@@ -22,6 +22,11 @@ velocity, overlaps the new box (buffered IoU ≥ ``stitch_iou``). ByteTrack lose
 when its Kalman state was learnt from boxes cut by the frame edge (wrong aspect and
 growth) or after a missed detection at low frame rates; without stitching one vehicle
 became two tracks, each too short to measure a speed or cross the count line.
+
+Track ids are the tracker's own (ByteTrack's ids are mapped onto them). A track ByteTrack
+finds again after losing it keeps its id only below ``STITCH_BELOW_FPS`` and only when its
+box fits where the vehicle was going (same kind of vehicle); otherwise it is a new track —
+a drifting Kalman box is easily matched to another vehicle, in swarms one meeting it head-on.
 """
 
 from __future__ import annotations

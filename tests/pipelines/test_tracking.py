@@ -84,3 +84,17 @@ def test_ids_are_not_stitched_across_vehicle_kinds() -> None:
     car = {t for s in seen[:4] for t in s.values()}
     bike = {t for s in seen[5:] for t in s.values()}
     assert car and bike and not car & bike
+
+
+@pytest.mark.parametrize(("fps", "same_id"), [(6.0, True), (25.0, False)])
+def test_a_track_found_again_after_a_gap_keeps_its_id_only_at_low_rates(fps: float, same_id: bool) -> None:
+    """Missed for three frames, then found again where it was going: below 12 detections/s
+    that is the same vehicle; at 25 fps a re-found track gets a new id (in swarms ByteTrack's
+    drifting box was as often on a rider meeting it head-on)."""
+    boxes = [(600.0, 400.0 - 2 * i, 680.0, 480.0 - 2 * i) for i in range(20)]
+    frames = [[] if 8 <= i <= 10 else [(b, CAR)] for i, b in enumerate(boxes)]
+    seen = ids_of(Tracker(fps=fps), frames)
+    before = {seen[i][tuple(int(v) for v in boxes[i])] for i in range(2, 8) if seen[i]}
+    after = {seen[i][tuple(int(v) for v in boxes[i])] for i in range(12, 20) if seen[i]}
+    assert len(before) == 1 and len(after) == 1
+    assert (before == after) is same_id
