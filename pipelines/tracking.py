@@ -23,10 +23,13 @@ when its Kalman state was learnt from boxes cut by the frame edge (wrong aspect 
 growth) or after a missed detection at low frame rates; without stitching one vehicle
 became two tracks, each too short to measure a speed or cross the count line.
 
-Track ids are the tracker's own (ByteTrack's ids are mapped onto them). A track ByteTrack
-finds again after losing it keeps its id only below ``STITCH_BELOW_FPS`` and only when its
-box fits where the vehicle was going (same kind of vehicle); otherwise it is a new track —
-a drifting Kalman box is easily matched to another vehicle, in swarms one meeting it head-on.
+Track ids are the tracker's own (ByteTrack's ids are mapped onto them). Every box ByteTrack
+assigns to a track must fit where that track was going (its last box carried on at its
+velocity, same kind of vehicle): below ``STITCH_BELOW_FPS`` only after ByteTrack lost and
+found it again (buffered IoU ≥ ``stitch_iou``), at higher rates on every update (≥
+``refit_iou``). A box that does not fit starts a new track — a drifting Kalman box is easily
+matched to another vehicle: at a junction to one crossing it, in swarms to one meeting it
+head-on; the speed of such a joined track was a jump.
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ class Tracker:
     def __init__(self, *, fps: float, buffer_s: float = 2.0, high: float = 0.4, low: float = 0.1,
                  new: float = 0.45, match: float = 0.8, box_buffer: float | None = None,
                  stitch_s: float | None = None, stitch_iou: float = 0.3, video_fps: float | None = None,
-                 trust_refound: bool | None = None) -> None:
+                 refit_iou: float = 0.5) -> None:
         """``fps`` is the detection rate (what the tracker sees); ``video_fps`` the frame rate
         that ``frame_index`` counts in (default ``fps``)."""
         # each side grows by this share of the box: 0.15 at 25 fps, 0.78 at 6 fps, where a
@@ -71,9 +74,9 @@ class Tracker:
         self.stitch_iou = stitch_iou
         if stitch_s is None:  # measured: needed below ~12 fps; at 25 fps in swarms it joined oncoming riders
             stitch_s = 1.0 if fps < STITCH_BELOW_FPS else 0.0
-        # at high rates a track ByteTrack finds again after losing it is, in swarms, as often a
-        # rider meeting it head-on as the same one: it gets a new id
-        self._trust_refound = fps < STITCH_BELOW_FPS if trust_refound is None else trust_refound
+        # at high rates a box must fit where its track was going, closely: consecutive boxes of
+        # one vehicle overlap by far more than this, a jump to a crossing vehicle by less
+        self.refit_iou = refit_iou
         self._stitch_frames = int(round(stitch_s * (video_fps or fps)))
         # ByteTrack drops a lost track after buffer_s; ids quiet for longer never come back
         self._forget_frames = max(1, self._stitch_frames) + 2 * max(1, int(round(buffer_s * (video_fps or fps))))
@@ -118,10 +121,16 @@ class Tracker:
             tid = self._alias.get(int(r))
             if tid is not None and tid not in taken:
                 m = self._memory.get(tid)
-                # ByteTrack re-finding a lost track may have matched another vehicle to its drifting Kalman box
-                if int(r) in self._previous or m is None or (
-                        self._trust_refound and self._fits(m, boxes[i], frame)
-                        and _GROUP[int(classes[i])] == _GROUP[m.class_id]):
+                # ByteTrack re-finding a lost track may have matched another vehicle to its drifting
+                # Kalman box; at high rates even a continuing one can jump to a vehicle crossing it
+                same_kind = m is None or _GROUP[int(classes[i])] == _GROUP[m.class_id]
+                if int(r) in self._previous:
+                    keep = m is None or self._stitch_frames > 0 or (
+                        same_kind and self._fit(m, boxes[i], frame) >= self.refit_iou)
+                else:
+                    keep = m is None or (same_kind and self._fit(m, boxes[i], frame) >= (
+                        self.stitch_iou if self._stitch_frames > 0 else self.refit_iou))
+                if keep:
                     ids[i] = tid
                     taken.add(tid)
                     continue

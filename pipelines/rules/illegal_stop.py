@@ -10,7 +10,8 @@ remembered (box, zone, when the dwell began) for ``spot_memory_s``. A new track 
 first box lies on a remembered spot (at least ``spot_overlap`` of it) and whose first measured speed is a pull-out speed
 (under ``pull_out_mps``) is that vehicle: its dwell runs from the spot's start — so a car
 seen parking, hidden, and seen pulling out 20 s later is judged on its 20 s. A vehicle
-driving past the spot is too fast to inherit it.
+driving past the spot is too fast to inherit it. A new track that appears on the box of a
+dwelling track missing from the frame (the tracker changed its id) continues that dwell.
 
 A vehicle held up right behind another stopped vehicle is queuing, not stopping (the law's
 "dừng xe" is a halt by choice): no dwell runs while a stopped vehicle stands just ahead of
@@ -46,6 +47,7 @@ class IllegalStopRule:
         self._still, self._moving = still_mps, moving_mps
         self._spot_min_s, self._spot_memory_s = spot_min_s, spot_memory_s
         self._pull_out, self._overlap = pull_out_mps, spot_overlap
+        self._take_over_s = 2.0
         self._since: dict[int, tuple[str, datetime]] = {}
         self._last: dict[int, tuple[tuple[float, float, float, float], datetime]] = {}  # of dwelling tracks
         self._done: set[int] = set()
@@ -57,9 +59,11 @@ class IllegalStopRule:
         hits = []
         self._spots = [s for s in self._spots if (ctx.at - s.seen_at).total_seconds() <= self._spot_memory_s]
         stopped = [o.box for o in observations if o.speed_mps is not None and o.speed_mps < self._moving]
+        present = {o.track_id for o in observations}
         for obs in observations:
             if obs.track_id not in self._known:
                 self._known.add(obs.track_id)
+                self._take_over(obs, present)
                 spot = max(self._spots, key=lambda s: _share_on(obs.box, s.box), default=None)
                 if spot is not None and _share_on(obs.box, spot.box) >= self._overlap:
                     self._candidates[obs.track_id] = spot
@@ -87,6 +91,16 @@ class IllegalStopRule:
             if dwell > zone.max_dwell_s:
                 hits.append(self._hit(obs, zone, since, dwell, through_occlusion=False))
         return hits
+
+    def _take_over(self, obs: Observation, present: set[int]) -> None:
+        """A new track on the box of a dwelling track not seen in this frame (its id changed
+        while it stood there, e.g. behind a neighbour) continues that dwell."""
+        for tid, (box, seen_at) in list(self._last.items()):
+            if (tid not in present and tid in self._since and _share_on(obs.box, box) >= self._overlap
+                    and (obs.at - seen_at).total_seconds() <= self._take_over_s):
+                self._since[obs.track_id] = self._since.pop(tid)
+                del self._last[tid]
+                return
 
     def _hit(self, obs: Observation, zone: NoStoppingZone, since: datetime, dwell: float, *,
              through_occlusion: bool) -> RuleHit:

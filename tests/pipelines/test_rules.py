@@ -295,3 +295,11 @@ def test_illegal_stop_a_car_queued_behind_a_parked_car_is_not_stopping() -> None
                       obs(2, i, x=845, y=500, speed=0.1, lane="in-2")]) for i in range(80)]
     hits = run(IllegalStopRule(CONFIG), seq)
     assert [h.track_id for h in hits] == [1]
+
+
+def test_illegal_stop_dwell_survives_a_change_of_track_id() -> None:
+    """The tracker gives the parked car a new id after 3 s (a neighbour hid it for a frame):
+    the dwell runs on from when it stopped."""
+    seq = [("green", [obs(1 if i < 30 else 2, i, x=840, y=500, speed=0.1, lane="in-2")]) for i in range(70)]
+    hits = run(IllegalStopRule(CONFIG), seq)
+    assert len(hits) == 1 and hits[0].track_id == 2 and hits[0].at == T0
