@@ -51,7 +51,7 @@ class IllegalStopRule:
         self._since: dict[int, tuple[str, datetime]] = {}
         self._last: dict[int, tuple[tuple[float, float, float, float], datetime]] = {}  # of dwelling tracks
         self._done: set[int] = set()
-        self._known: set[int] = set()
+        self._known: dict[int, datetime] = {}  # track id → first seen
         self._spots: list[_Spot] = []
         self._candidates: dict[int, _Spot] = {}  # new track id → the spot its first box lies on
 
@@ -61,9 +61,10 @@ class IllegalStopRule:
         stopped = [o.box for o in observations if o.speed_mps is not None and o.speed_mps < self._moving]
         present = {o.track_id for o in observations}
         for obs in observations:
+            if (obs.at - self._known.get(obs.track_id, obs.at)).total_seconds() <= self._take_over_s:
+                self._take_over(obs, present)  # the old id may still be in the frame the new one starts
             if obs.track_id not in self._known:
-                self._known.add(obs.track_id)
-                self._take_over(obs, present)
+                self._known[obs.track_id] = obs.at
                 spot = max(self._spots, key=lambda s: _share_on(obs.box, s.box), default=None)
                 if spot is not None and _share_on(obs.box, spot.box) >= self._overlap:
                     self._candidates[obs.track_id] = spot
@@ -93,13 +94,17 @@ class IllegalStopRule:
         return hits
 
     def _take_over(self, obs: Observation, present: set[int]) -> None:
-        """A new track on the box of a dwelling track not seen in this frame (its id changed
-        while it stood there, e.g. behind a neighbour) continues that dwell."""
+        """A track younger than ``_take_over_s`` on the box of a dwelling track not seen in this
+        frame (its id changed while it stood there, e.g. behind a neighbour) continues that dwell."""
+        own = self._since.get(obs.track_id)
         for tid, (box, seen_at) in list(self._last.items()):
-            if (tid not in present and tid in self._since and _share_on(obs.box, box) >= self._overlap
-                    and (obs.at - seen_at).total_seconds() <= self._take_over_s):
+            if (tid != obs.track_id and tid not in present and tid in self._since
+                    and _share_on(obs.box, box) >= self._overlap
+                    and (obs.at - seen_at).total_seconds() <= self._take_over_s
+                    and (own is None or self._since[tid][1] < own[1])):
                 self._since[obs.track_id] = self._since.pop(tid)
                 del self._last[tid]
+                self._last[obs.track_id] = (obs.box, obs.at)  # may itself hand over again
                 return
 
     def _hit(self, obs: Observation, zone: NoStoppingZone, since: datetime, dwell: float, *,
@@ -121,7 +126,7 @@ class IllegalStopRule:
             if zone is not None and (last[1] - dwelling[1]).total_seconds() >= self._spot_min_s:
                 self._spots.append(_Spot(zone=zone, box=last[0], since=dwelling[1], seen_at=last[1]))
         self._done.discard(track_id)
-        self._known.discard(track_id)
+        self._known.pop(track_id, None)
         self._candidates.pop(track_id, None)
         return []
 

@@ -303,3 +303,11 @@ def test_illegal_stop_dwell_survives_a_change_of_track_id() -> None:
     seq = [("green", [obs(1 if i < 30 else 2, i, x=840, y=500, speed=0.1, lane="in-2")]) for i in range(70)]
     hits = run(IllegalStopRule(CONFIG), seq)
     assert len(hits) == 1 and hits[0].track_id == 2 and hits[0].at == T0
+
+
+def test_illegal_stop_dwell_survives_an_id_change_with_one_frame_of_overlap() -> None:
+    """The new id appears one frame before the old one is last seen."""
+    seq = [("green", ([obs(1, i, x=840, y=500, speed=0.1, lane="in-2")] if i <= 30 else [])
+            + ([obs(2, i, x=841, y=500, speed=0.1, lane="in-2")] if i >= 30 else [])) for i in range(70)]
+    hits = run(IllegalStopRule(CONFIG), seq)
+    assert len(hits) == 1 and hits[0].track_id == 2 and hits[0].at == T0
