@@ -61,10 +61,21 @@ class GroundMap:
         return float(np.hypot(*(b - a)))
 
 
-def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
-    """Intersection over union of two (x1, y1, x2, y2) boxes."""
+def box_intersection(a: Sequence[float], b: Sequence[float]) -> float:
+    """Area shared by two (x1, y1, x2, y2) boxes."""
     ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
+    return ix * iy
+
+
+def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """Intersection over union of two (x1, y1, x2, y2) boxes."""
+    inter = box_intersection(a, b)
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return inter / union if union > 0 else 0.0
+
+
+def box_share_on(box: Sequence[float], other: Sequence[float]) -> float:
+    """Share of ``box``'s area that lies on ``other``."""
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    return box_intersection(box, other) / area if area > 0 else 0.0

@@ -77,13 +77,13 @@ class Tracker:
         # at high rates a box must fit where its track was going, closely: consecutive boxes of
         # one vehicle overlap by far more than this, a jump to a crossing vehicle by less
         self.refit_iou = refit_iou
-        self._stitch_frames = int(round(stitch_s * (video_fps or fps)))
+        self._stitch_frames = int(round(stitch_s * (video_fps or fps)))  # 0: stitching off
+        self._low_rate = fps < STITCH_BELOW_FPS
         # ByteTrack drops a lost track after buffer_s; ids quiet for longer never come back
         self._forget_frames = max(1, self._stitch_frames) + 2 * max(1, int(round(buffer_s * (video_fps or fps))))
         self._updates = 0
         self._next_id = 0
         self._alias: dict[int, int] = {}  # ByteTrack id → our track id
-        self._raw_last: dict[int, int] = {}  # ByteTrack id → last frame it was output
         self._previous: set[int] = set()  # ByteTrack ids output by the previous update
         self._memory: dict[int, _Seen] = {}
         self._bt = BYTETracker(SimpleNamespace(
@@ -123,14 +123,11 @@ class Tracker:
                 m = self._memory.get(tid)
                 # ByteTrack re-finding a lost track may have matched another vehicle to its drifting
                 # Kalman box; at high rates even a continuing one can jump to a vehicle crossing it
-                same_kind = m is None or _GROUP[int(classes[i])] == _GROUP[m.class_id]
-                if int(r) in self._previous:
-                    keep = m is None or self._stitch_frames > 0 or (
-                        same_kind and self._fit(m, boxes[i], frame) >= self.refit_iou)
-                else:
-                    keep = m is None or (same_kind and self._fit(m, boxes[i], frame) >= (
-                        self.stitch_iou if self._stitch_frames > 0 else self.refit_iou))
-                if keep:
+                needed: float | None = self.refit_iou  # at high rates on every update
+                if self._low_rate:  # at low rates only after ByteTrack lost and found it again
+                    needed = None if int(r) in self._previous else self.stitch_iou
+                if m is None or needed is None or (
+                        _GROUP[int(classes[i])] == _GROUP[m.class_id] and self._fit(m, boxes[i], frame) >= needed):
                     ids[i] = tid
                     taken.add(tid)
                     continue
@@ -138,9 +135,8 @@ class Tracker:
         pairs = []
         for i in fresh:
             for tid, m in self._memory.items():
-                if tid in taken or not 0 < frame - m.frame <= self._stitch_frames:  # 0 frames: stitching off
-                    continue
-                if _GROUP[int(classes[i])] != _GROUP[m.class_id]:
+                if (tid in taken or not 0 < frame - m.frame <= self._stitch_frames
+                        or _GROUP[int(classes[i])] != _GROUP[m.class_id]):
                     continue
                 iou = self._fit(m, boxes[i], frame)
                 if iou >= self.stitch_iou:
@@ -156,8 +152,7 @@ class Tracker:
                 stitched[i] = self._next_id
             ids[i] = stitched[i]
             self._alias[int(raw[i])] = stitched[i]
-        for i, r in enumerate(raw):
-            self._raw_last[int(r)] = frame
+        for i in range(len(raw)):
             tid = int(ids[i])
             box = boxes[i].astype(np.float64)
             old = self._memory.get(tid)
@@ -169,9 +164,8 @@ class Tracker:
         self._previous = {int(r) for r in raw}
         for tid in [t for t, m in self._memory.items() if frame - m.frame > self._forget_frames]:
             del self._memory[tid]
-        for r in [r for r, last in self._raw_last.items() if frame - last > self._forget_frames]:
-            del self._raw_last[r]
-            self._alias.pop(r, None)
+        # a ByteTrack id whose track has been forgotten is never trusted again: drop its alias
+        self._alias = {r: t for r, t in self._alias.items() if t in self._memory}
         return ids
 
     def _fit(self, memory: _Seen, box: np.ndarray, frame: int) -> float:

@@ -20,17 +20,19 @@ it — its ground contact inside this vehicle's box height, overlapping half its
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from analytics.records import ViolationType
 from analytics.scene_config import NoStoppingZone, SceneConfig
-from pipelines.geometry import inside
+from pipelines.geometry import box_share_on, inside
 from pipelines.rules.base import FrameContext, Observation, RuleHit
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class _Spot:
+class _Stand:
+    """A vehicle standing in a zone: since when, and its box when last seen. The same record
+    is kept per dwelling track and, once the track is lost, as a remembered spot."""
     zone: NoStoppingZone
     box: tuple[float, float, float, float]
     since: datetime
@@ -48,12 +50,11 @@ class IllegalStopRule:
         self._spot_min_s, self._spot_memory_s = spot_min_s, spot_memory_s
         self._pull_out, self._overlap = pull_out_mps, spot_overlap
         self._take_over_s = 2.0
-        self._since: dict[int, tuple[str, datetime]] = {}
-        self._last: dict[int, tuple[tuple[float, float, float, float], datetime]] = {}  # of dwelling tracks
+        self._dwelling: dict[int, _Stand] = {}
         self._done: set[int] = set()
         self._known: dict[int, datetime] = {}  # track id → first seen
-        self._spots: list[_Spot] = []
-        self._candidates: dict[int, _Spot] = {}  # new track id → the spot its first box lies on
+        self._spots: list[_Stand] = []
+        self._candidates: dict[int, _Stand] = {}  # new track id → the spot its first box lies on
 
     def observe(self, observations: list[Observation], ctx: FrameContext) -> list[RuleHit]:
         hits = []
@@ -65,8 +66,8 @@ class IllegalStopRule:
                 self._take_over(obs, present)  # the old id may still be in the frame the new one starts
             if obs.track_id not in self._known:
                 self._known[obs.track_id] = obs.at
-                spot = max(self._spots, key=lambda s: _share_on(obs.box, s.box), default=None)
-                if spot is not None and _share_on(obs.box, spot.box) >= self._overlap:
+                spot = max(self._spots, key=lambda s: box_share_on(obs.box, s.box), default=None)
+                if spot is not None and box_share_on(obs.box, spot.box) >= self._overlap:
                     self._candidates[obs.track_id] = spot
             if obs.track_id in self._done or obs.speed_mps is None:
                 continue
@@ -78,40 +79,38 @@ class IllegalStopRule:
                     hits.append(self._hit(obs, inherited.zone, inherited.since, dwell, through_occlusion=True))
                     continue
                 if obs.speed_mps < self._moving:  # found again while still parked: the dwell goes on
-                    self._since[obs.track_id] = (inherited.zone.zone_id, inherited.since)
+                    self._dwelling[obs.track_id] = replace(inherited, box=obs.box, seen_at=obs.at)
             zone = next((z for z in self._zones if inside(z.polygon, obs.point)), None)
             if zone is None or obs.speed_mps > self._moving or _queued(obs.box, stopped):
-                self._since.pop(obs.track_id, None)
-                self._last.pop(obs.track_id, None)
+                self._dwelling.pop(obs.track_id, None)
                 continue
-            if obs.speed_mps >= self._still and obs.track_id not in self._since:
+            stand = self._dwelling.get(obs.track_id)
+            if stand is None and obs.speed_mps >= self._still:
                 continue
-            zone_id, since = self._since.setdefault(obs.track_id, (zone.zone_id, obs.at))
-            self._last[obs.track_id] = (obs.box, obs.at)
-            dwell = (obs.at - since).total_seconds()
+            stand = _Stand(zone=zone, box=obs.box, since=obs.at, seen_at=obs.at) if stand is None else \
+                replace(stand, box=obs.box, seen_at=obs.at)
+            self._dwelling[obs.track_id] = stand
+            dwell = (obs.at - stand.since).total_seconds()
             if dwell > zone.max_dwell_s:
-                hits.append(self._hit(obs, zone, since, dwell, through_occlusion=False))
+                hits.append(self._hit(obs, zone, stand.since, dwell, through_occlusion=False))
         return hits
 
     def _take_over(self, obs: Observation, present: set[int]) -> None:
         """A track younger than ``_take_over_s`` on the box of a dwelling track not seen in this
         frame (its id changed while it stood there, e.g. behind a neighbour) continues that dwell."""
-        own = self._since.get(obs.track_id)
-        for tid, (box, seen_at) in list(self._last.items()):
-            if (tid != obs.track_id and tid not in present and tid in self._since
-                    and _share_on(obs.box, box) >= self._overlap
-                    and (obs.at - seen_at).total_seconds() <= self._take_over_s
-                    and (own is None or self._since[tid][1] < own[1])):
-                self._since[obs.track_id] = self._since.pop(tid)
-                del self._last[tid]
-                self._last[obs.track_id] = (obs.box, obs.at)  # may itself hand over again
+        own = self._dwelling.get(obs.track_id)
+        for tid, stand in list(self._dwelling.items()):
+            if (tid != obs.track_id and tid not in present and box_share_on(obs.box, stand.box) >= self._overlap
+                    and (obs.at - stand.seen_at).total_seconds() <= self._take_over_s
+                    and (own is None or stand.since < own.since)):
+                del self._dwelling[tid]  # the new id may itself hand it over again
+                self._dwelling[obs.track_id] = replace(stand, box=obs.box, seen_at=obs.at)
                 return
 
     def _hit(self, obs: Observation, zone: NoStoppingZone, since: datetime, dwell: float, *,
              through_occlusion: bool) -> RuleHit:
         self._done.add(obs.track_id)
-        self._since.pop(obs.track_id, None)
-        self._last.pop(obs.track_id, None)
+        self._dwelling.pop(obs.track_id, None)
         note = " (có lúc bị che khuất)" if through_occlusion else ""
         return RuleHit(violation_type=self.violation_type, track_id=obs.track_id, frame_index=obs.frame_index,
                        at=since, vehicle_class=obs.vehicle_class,
@@ -119,25 +118,14 @@ class IllegalStopRule:
                               f"(tối đa {zone.max_dwell_s:.0f} s){note}")
 
     def finish(self, track_id: int, ctx: FrameContext) -> list[RuleHit]:
-        dwelling = self._since.pop(track_id, None)
-        last = self._last.pop(track_id, None)
-        if dwelling is not None and last is not None and track_id not in self._done:
-            zone = next((z for z in self._zones if z.zone_id == dwelling[0]), None)
-            if zone is not None and (last[1] - dwelling[1]).total_seconds() >= self._spot_min_s:
-                self._spots.append(_Spot(zone=zone, box=last[0], since=dwelling[1], seen_at=last[1]))
+        stand = self._dwelling.pop(track_id, None)
+        if (stand is not None and track_id not in self._done
+                and (stand.seen_at - stand.since).total_seconds() >= self._spot_min_s):
+            self._spots.append(stand)
         self._done.discard(track_id)
         self._known.pop(track_id, None)
         self._candidates.pop(track_id, None)
         return []
-
-
-def _share_on(box: tuple[float, float, float, float], spot: tuple[float, float, float, float]) -> float:
-    """Share of ``box`` lying on ``spot``: a vehicle coming out from behind another is seen
-    only in part, so its box is a piece of the spot rather than a match for it."""
-    ix = max(0.0, min(box[2], spot[2]) - max(box[0], spot[0]))
-    iy = max(0.0, min(box[3], spot[3]) - max(box[1], spot[1]))
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    return ix * iy / area if area > 0 else 0.0
 
 
 def _queued(box: tuple[float, float, float, float], stopped: list[tuple[float, float, float, float]]) -> bool:

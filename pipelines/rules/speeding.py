@@ -66,10 +66,10 @@ class SpeedingRule:
         if speed <= self._limit:
             return []
         if samples:
-            _, frame, at, cls = max(samples, key=lambda s: s[0])
+            _, frame, at, _ = max(samples, key=lambda s: s[0])
             cls = samples[-1][3]
         else:
-            at, _, frame, cls = passage[len(passage) // 2]
+            at, _, frame, _ = passage[len(passage) // 2]
             cls = passage[-1][3]
         return [RuleHit(violation_type=self.violation_type, track_id=track_id, frame_index=frame, at=at,
                         vehicle_class=cls, speed_kmh=round(speed, 1),
