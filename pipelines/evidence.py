@@ -5,9 +5,11 @@ Contract:
   stream JPEG-encoded, because the stream cannot be read again; frames of a recording
   only as their index, decoded again from the file when a violation needs them
   (encoding every frame cost a fifth of the pipeline's time; violations are rare).
+  ``frame_images`` decodes buffered frames.
 - ``write_evidence(...)`` writes ``<root>/<camera>/<yyyy-mm-dd>/<violation_id>/`` with
-  ``clip.mp4`` (H.264, a few seconds before and after, plays in Chromium), three
-  annotated keyframes (approach, at the line / moment of the violation, after),
+  ``clip.mp4`` (H.264, a few seconds before and after, plays in Chromium; copied bit for
+  bit from the recording when the frames are consecutive frames of an H.264 file, see
+  ``clip_cut``, otherwise encoded), three annotated keyframes (approach, at the line / moment of the violation, after),
   ``plate.jpg`` and ``manifest.json`` (SHA-256 of every file, boxes to mask for viewers
   without personal-data permission). Everything goes to a temp folder that is renamed
   into place; re-processing replaces the folder. Returns the folder relative to root.
@@ -29,6 +31,7 @@ import numpy as np
 
 from analytics.evidence_manifest import EvidenceFile, EvidenceManifest, sha256_file, verify_folder, write_manifest
 from pipelines.captions import Captions, phase_vi
+from pipelines.clip_cut import ClipCutError, browser_playable, cut_clip, probe_video
 from pipelines.video_writer import H264File
 
 VN = timezone(timedelta(hours=7))
@@ -42,73 +45,84 @@ class BufferedFrame:
     index: int
     at: datetime
     signal: str
-    jpeg: bytes | None = None
-    image: np.ndarray | None = None  # decoded again from a recording
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class _Kept:
-    index: int
-    at: datetime
-    signal: str
-    jpeg: bytes | None  # live frames
-    recording: Path | None  # frames of a file: read again on demand
+    jpeg: bytes | None = None  # a live frame
+    recording: Path | None = None  # a recorded frame: ``index`` is its number in this file
 
 
 class FrameRing:
     def __init__(self, *, fps: float, seconds: float, quality: int = 88) -> None:
-        self._frames: deque[_Kept] = deque(maxlen=max(2, int(round(fps * seconds))))
+        self._frames: deque[BufferedFrame] = deque(maxlen=max(2, int(round(fps * seconds))))
         self._quality = [int(cv2.IMWRITE_JPEG_QUALITY), quality]
 
-    def push(self, index: int, at: datetime, image: np.ndarray, signal: str, *,
+    def push(self, index: int, at: datetime, image: np.ndarray | None, signal: str, *,
              recording: Path | None = None) -> None:
         """Keep one frame; ``recording`` is the file it was decoded from (its ``index`` is the
-        frame number in that file), None for a live frame."""
+        frame number in that file, and ``image`` may be None), None for a live frame."""
         if recording is not None:
-            self._frames.append(_Kept(index=index, at=at, signal=signal, jpeg=None, recording=recording))
+            self._frames.append(BufferedFrame(index=index, at=at, signal=signal, recording=recording))
             return
+        if image is None:
+            raise ValueError(f"frame {index}: a live frame must come with its image")
         ok, buf = cv2.imencode(".jpg", image, self._quality)
         if ok:
-            self._frames.append(_Kept(index=index, at=at, signal=signal, jpeg=buf.tobytes(), recording=None))
+            self._frames.append(BufferedFrame(index=index, at=at, signal=signal, jpeg=buf.tobytes()))
 
     def between(self, first: int, last: int) -> list[BufferedFrame]:
-        """Frames with ``first <= index <= last`` in order; recorded frames that can no longer
-        be read (file gone or damaged) are left out."""
+        """Frames with ``first <= index <= last`` in order, not decoded (``frame_images``);
+        frames of a recording that is gone are left out."""
         kept = [f for f in self._frames if first <= f.index <= last]
-        images: dict[tuple[Path, int], np.ndarray] = {}
-        for path in {f.recording for f in kept if f.recording is not None}:
-            wanted = [f.index for f in kept if f.recording == path]
-            images.update(((path, i), image) for i, image in _reread(path, min(wanted), max(wanted)).items())
-        out = []
-        for f in kept:
-            if f.recording is None:
-                out.append(BufferedFrame(index=f.index, at=f.at, signal=f.signal, jpeg=f.jpeg))
-            elif (f.recording, f.index) in images:
-                out.append(BufferedFrame(index=f.index, at=f.at, signal=f.signal, image=images[(f.recording, f.index)]))
-        return out
+        present = {path: path.is_file() for path in {f.recording for f in kept if f.recording is not None}}
+        return [f for f in kept if f.recording is None or present[f.recording]]
 
     @property
     def newest(self) -> int:
         return self._frames[-1].index if self._frames else -1
 
 
-def _reread(path: Path, first: int, last: int) -> dict[int, np.ndarray]:
-    """Frames ``first..last`` of a video file (exact: the decoder seeks to the keyframe
-    before ``first`` and decodes forward)."""
+def frame_images(frames: Sequence[BufferedFrame]) -> dict[int, np.ndarray]:
+    """Decoded pictures of ``frames`` by index: live frames from their JPEG, recorded frames
+    read again from their file (exact: the decoder seeks to the keyframe before the first
+    and decodes forward, converting only the frames asked for). Frames that cannot be
+    read (file damaged) are missing from the result."""
+    out: dict[int, np.ndarray] = {}
+    for f in frames:
+        if f.jpeg is not None:
+            image = cv2.imdecode(np.frombuffer(f.jpeg, np.uint8), cv2.IMREAD_COLOR)
+            if image is not None:
+                out[f.index] = image
+    for path in {f.recording for f in frames if f.recording is not None}:
+        out.update(_reread(path, {f.index for f in frames if f.recording == path}))
+    return out
+
+
+def _reread(path: Path, wanted: set[int]) -> dict[int, np.ndarray]:
     cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
     out: dict[int, np.ndarray] = {}
     try:
-        if not cap.isOpened():
+        if not cap.isOpened() or not wanted:
             return out
-        cap.set(cv2.CAP_PROP_POS_FRAMES, first)
-        for index in range(first, last + 1):
-            ok, image = cap.read()
-            if not ok or image is None:
+        cap.set(cv2.CAP_PROP_POS_FRAMES, min(wanted))
+        for index in range(min(wanted), max(wanted) + 1):
+            if not cap.grab():
                 break
-            out[index] = image
+            if index in wanted:
+                ok, image = cap.retrieve()
+                if ok and image is not None:
+                    out[index] = image
     finally:
         cap.release()
     return out
+
+
+def recording_window(frames: Sequence[BufferedFrame]) -> tuple[Path, int, int] | None:
+    """``(file, first, last)`` when ``frames`` are consecutive frames of one recording."""
+    paths = {f.recording for f in frames}
+    if len(paths) != 1 or None in paths or not frames:
+        return None
+    indices = [f.index for f in frames]
+    if indices != list(range(indices[0], indices[0] + len(indices))):
+        return None
+    return frames[0].recording, indices[0], indices[-1]  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True, eq=False)
@@ -126,12 +140,6 @@ class EvidenceInput:
     plate_text: str | None
     fps: float
     timezone_label: str  # e.g. "22/11/2026 08:30:15 (GMT+7)"
-
-
-def _decode(frame: BufferedFrame) -> np.ndarray:
-    if frame.image is not None:
-        return frame.image
-    return cv2.imdecode(np.frombuffer(frame.jpeg or b"", np.uint8), cv2.IMREAD_COLOR)
 
 
 def _nearest_box(boxes: dict[int, Box], index: int) -> Box | None:
@@ -166,6 +174,33 @@ def _redact(ev: EvidenceInput, index: int) -> tuple[tuple[int, int, int, int], .
     return tuple((int(b[0]), int(b[1]), int(b[2]), int(b[3])) for b in boxes)
 
 
+def _write_clip(path: Path, ev: EvidenceInput) -> str:
+    """The clip: copied from the recording when its frames are consecutive frames of an
+    H.264 4:2:0 file (``clip_cut``), otherwise encoded from the frames. Returns how."""
+    window = recording_window(ev.frames)
+    if window is not None and browser_playable(probe_video(window[0])):
+        source, first, last = window
+        try:
+            cut_clip(source, path, (first - 0.5) / ev.fps, (last + 0.5) / ev.fps)
+            return "copied"
+        except ClipCutError:
+            pass  # encode it instead
+    images = frame_images(ev.frames)
+    frames = [images[f.index] for f in ev.frames if f.index in images]
+    if not frames:
+        raise ValueError(f"{ev.violation_id}: none of the buffered frames can be decoded")
+    h, w = frames[0].shape[:2]
+    writer = H264File(path, w, h, ev.fps, comment=f"Mat Than evidence {ev.violation_id}")
+    try:
+        for image in frames:
+            writer.write(image)
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    return "encoded"
+
+
 def write_evidence(root: Path, ev: EvidenceInput) -> str:
     """Write the folder for ``ev``; returns its path relative to ``root``."""
     if not ev.frames:
@@ -175,16 +210,9 @@ def write_evidence(root: Path, ev: EvidenceInput) -> str:
     tmp = final.with_name(f".{final.name}.partial")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    first = _decode(ev.frames[0])
-    h, w = first.shape[:2]
-    writer = H264File(tmp / "clip.mp4", w, h, ev.fps, comment=f"Mat Than evidence {ev.violation_id}")
     try:
-        for frame in ev.frames:
-            image = first if frame is ev.frames[0] else _decode(frame)
-            writer.write(image)
-        writer.close()
+        _write_clip(tmp / "clip.mp4", ev)
     except BaseException:
-        writer.abort()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     files = [EvidenceFile(name="clip.mp4", sha256=sha256_file(tmp / "clip.mp4"), kind="clip", personal=True)]
@@ -193,9 +221,12 @@ def write_evidence(root: Path, ev: EvidenceInput) -> str:
     picks = [("1 – tiếp cận", track_frames[0]), ("2 – thời điểm vi phạm", at_line), ("3 – sau vi phạm", track_frames[-1])]
     if picks[0][1].index >= at_line.index:  # the track started at the hit: take the clip's first frame
         picks[0] = ("1 – tiếp cận", ev.frames[0])
+    images = frame_images([frame for _, frame in picks])
     for number, (caption, frame) in enumerate(picks, start=1):
+        if frame.index not in images:
+            continue
         name = f"keyframe_{number}.jpg"
-        image = _annotate(_decode(frame), ev, frame, caption)
+        image = _annotate(images[frame.index], ev, frame, caption)
         cv2.imwrite(str(tmp / name), image, [int(cv2.IMWRITE_JPEG_QUALITY), 92])
         files.append(EvidenceFile(name=name, sha256=sha256_file(tmp / name), kind="keyframe", personal=True,
                                   redact=_redact(ev, frame.index)))

@@ -1,15 +1,18 @@
 """The evidence frame ring: live frames kept as JPEG, recorded frames re-read exactly from
-their file, and a recording that disappeared leaves frames out instead of failing."""
+their file, and a recording that disappeared leaves frames out instead of failing; clips
+copied from a recording show exactly the frames asked for, and other sources are encoded."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
-from pipelines.evidence import FrameRing
+from pipelines.clip_cut import ClipCutError, browser_playable, cut_clip, probe_video
+from pipelines.evidence import FrameRing, frame_images, recording_window
 from pipelines.frames import VideoFileSource
 from simulator.clip import render_clip
 from simulator.world import load_sim_scene
@@ -35,11 +38,17 @@ def test_recorded_frames_are_read_again_exactly(recording: Path) -> None:
     source.close()
     again = ring.between(31, 52)
     assert [f.index for f in again] == list(range(31, 53))
+    assert recording_window(again) == (recording, 31, 52)
+    images = frame_images(again)
     for f in again:
-        assert f.jpeg is None and np.array_equal(f.image, decoded[f.index])  # the same frame, not a neighbour
+        assert f.jpeg is None and np.array_equal(images[f.index], decoded[f.index])  # the same frame, not a neighbour
         assert f.at == stamps[f.index] and f.signal == "red"
+    picked = frame_images([again[0], again[-1]])
+    assert sorted(picked) == [31, 52] and np.array_equal(picked[52], decoded[52])
     kept = live.between(31, 52)
-    assert all(f.image is None and f.jpeg and f.jpeg[:2] == b"\xff\xd8" for f in kept)
+    assert all(f.recording is None and f.jpeg and f.jpeg[:2] == b"\xff\xd8" for f in kept)
+    assert recording_window(kept) is None
+    assert all(np.abs(frame_images(kept)[i].astype(int) - decoded[i]).mean() < 3 for i in (31, 52))
 
 
 def test_a_vanished_recording_leaves_the_frames_out(recording: Path, tmp_path: Path) -> None:
@@ -50,3 +59,35 @@ def test_a_vanished_recording_leaves_the_frames_out(recording: Path, tmp_path: P
         ring.push(index, datetime(2026, 3, 2, tzinfo=UTC), np.zeros((4, 4, 3), np.uint8), "green", recording=copy)
     copy.unlink()
     assert ring.between(0, 9) == []
+
+
+def _frames(path: Path) -> list[np.ndarray]:
+    cap = cv2.VideoCapture(str(path))
+    out = []
+    while True:
+        ok, image = cap.read()
+        if not ok:
+            return out
+        out.append(image)
+
+
+def test_a_clip_copied_from_the_recording_starts_at_the_frame_asked_for(recording: Path, tmp_path: Path) -> None:
+    info = probe_video(recording)
+    assert info is not None and info.codec == "h264" and browser_playable(info)
+    source = _frames(recording)
+    fps = 25.0
+    clip = cut_clip(recording, tmp_path / "clip.mp4", (37 - 0.5) / fps, (61 + 0.5) / fps)
+    shown = _frames(clip)
+    # starts at frame 37 although the keyframe before it is frame 0 (ffmpeg's edit list)
+    assert np.array_equal(shown[0], source[37])
+    assert all(np.array_equal(a, b) for a, b in zip(shown[:25], source[37:62], strict=True))
+    assert len(shown) <= 25 + int(0.4 * fps) + 2
+
+
+def test_probe_and_cut_name_what_is_wrong(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"not a video" * 10)
+    assert probe_video(junk) is None and not browser_playable(None)
+    with pytest.raises(ClipCutError, match="junk.mp4"):
+        cut_clip(junk, tmp_path / "out.mp4", 0.0, 1.0)
+    assert not (tmp_path / "out.mp4").exists()
