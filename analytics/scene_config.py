@@ -122,6 +122,8 @@ class Detector(_Model):
     type: Literal["motion", "yolo"] = Field("yolo", description="Detector plugin")
     weights: str | None = Field(None, description="Weights file for yolo; default: the shipped data/models/matthan-det.pt")
     imgsz: int = Field(480, ge=160, le=1920, description="Inference image size for yolo")
+    runtime: Literal["onnx", "torch"] = Field(
+        "onnx", description="Where yolo runs: ONNX Runtime (exported once from .pt weights, faster on CPU) or PyTorch")
     confidence: dict[VehicleClass, float] = Field(
         default_factory=dict, description="Per-class minimum confidence (others use default_confidence)")
     default_confidence: float = Field(0.1, gt=0, lt=1, description="Minimum confidence of a detection (ByteTrack uses the low ones to keep tracks)")

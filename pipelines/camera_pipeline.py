@@ -29,7 +29,7 @@ from pipelines.counting import Counter15
 from pipelines.detect_motion import MotionDetector
 from pipelines.detections import Detections
 from pipelines.evidence import EvidenceInput, FrameRing, write_evidence
-from pipelines.frames import VideoFileSource, VideoFrame
+from pipelines.frames import FeedError, VideoFileSource, VideoFrame
 from pipelines.geometry import GroundMap, box_iou
 from pipelines.plates import PlateRead, PlateReader
 from pipelines.rules.base import FrameContext, Observation, Rule, RuleHit
@@ -138,6 +138,8 @@ class CameraPipeline:
         self._emitted: set[tuple[int, str]] = set()
         self._recent_hits: list[RuleHit] = []  # for one-vehicle-two-tracks duplicates
         self._segment_start: datetime | None = None
+        self._signal_read = -10 ** 9
+        self._last_phase = "unknown"
 
     # --- set-up -------------------------------------------------------------------------
 
@@ -183,14 +185,24 @@ class CameraPipeline:
         out: list[Violation] = []
         recording = frames.path if isinstance(frames, VideoFileSource) else None  # evidence re-read from it
         for frame in frames:
+            try:
+                due = self._frames_since_detect + 1 >= self.options.detect_every
+                phase = self._phase(frame, look=due or annotate is not None)
+                self.ring.push(frame.index, frame.at, None if recording else frame.image, phase, recording=recording)
+            except FeedError as exc:  # this frame cannot be decoded: the run ends partial (the source says why)
+                self.warnings.append(str(exc))
+                break
             read += 1
-            phase = self.signal.phase(frame.at, frame.image)
-            self.ring.push(frame.index, frame.at, frame.image, phase, recording=recording)
             ctx = FrameContext(frame_index=frame.index, at=frame.at, signal=phase)
             self._last_ctx = ctx
             observations: list[Observation] = []
-            if self._frames_since_detect + 1 >= self.options.detect_every:
-                dets = self._detect(frame.image)
+            if due:
+                try:
+                    image = frame.image
+                except FeedError as exc:
+                    self.warnings.append(str(exc))
+                    break
+                dets = self._detect(image)
                 if dets is not None:
                     detected += 1
                     self._frames_since_detect = 0
@@ -210,6 +222,16 @@ class CameraPipeline:
         warnings = list(self.warnings) + self.signal.errors
         return SegmentOutput(violations=tuple(out), count_bins=self.counter.bins(), frames_read=read,
                              frames_detected=detected, warnings=tuple(dict.fromkeys(warnings)))
+
+    def _phase(self, frame: VideoFrame, *, look: bool) -> str:
+        """The signal phase at ``frame``. Lamps are read on the frames the pipeline looks at
+        anyway (``look``) and at least every ``detect_every`` frames; in between the last
+        reading holds, so frames nobody looks at are never converted to pictures."""
+        if self.signal.needs_image and not look and frame.index - self._signal_read < self.options.detect_every:
+            return self._last_phase
+        self._signal_read = frame.index
+        self._last_phase = self.signal.phase(frame.at, frame.image if self.signal.needs_image else None)
+        return self._last_phase
 
     def _detect(self, image: np.ndarray) -> Detections | None:
         if self.gate is not None:

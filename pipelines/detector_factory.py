@@ -46,7 +46,7 @@ def build_detector(config: SceneConfig, *, models_dir: Path, override: str | Non
     else:
         try:
             detector = YoloDetector(weights, imgsz=imgsz or spec.imgsz, confidence=dict(spec.confidence),
-                                    default_confidence=spec.default_confidence)
+                                    default_confidence=spec.default_confidence, runtime=spec.runtime)
         except Exception as exc:  # noqa: BLE001 — any loader failure must end in the motion fallback
             problem = f"không nạp được trọng số {weights}: {type(exc).__name__}: {exc}"
     if detector is None:
@@ -55,5 +55,6 @@ def build_detector(config: SceneConfig, *, models_dir: Path, override: str | Non
         return DetectorChoice(detector=MotionDetector(config), gate=None, requested="yolo", used="motion",
                               warnings=(warning,))
     use_gate = spec.motion_gating if gating is None else gating
-    return DetectorChoice(detector=detector, gate=MotionDetector(config, work_width=GATE_WIDTH) if use_gate else None, requested="yolo",
-                          used="yolo+motion-gate" if use_gate else "yolo", warnings=())
+    return DetectorChoice(detector=detector, gate=MotionDetector(config, work_width=GATE_WIDTH) if use_gate else None,
+                          requested="yolo", used="yolo+motion-gate" if use_gate else "yolo",
+                          warnings=tuple(detector.warnings))

@@ -36,10 +36,14 @@ class PlateRead:
 
 
 class PlateReader:
-    def __init__(self, *, min_confidence: float = 0.85, min_height_px: int = 192) -> None:
+    def __init__(self, *, min_confidence: float = 0.85, min_height_px: int = 192, threads: int | None = None) -> None:
+        """``threads``: ONNX Runtime threads of the OCR models; default as many as PyTorch is
+        allowed in this process (``pipelines.worker.init_worker`` sets one per worker)."""
+        import torch
         from rapidocr_onnxruntime import RapidOCR
 
-        self._ocr = RapidOCR()
+        self.threads = max(1, threads if threads is not None else torch.get_num_threads())
+        self._ocr = RapidOCR(intra_op_num_threads=self.threads, inter_op_num_threads=1)
         self._min_conf = min_confidence
         self._min_h = min_height_px
 

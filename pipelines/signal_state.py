@@ -54,7 +54,12 @@ class SignalReader:
     def available(self) -> bool:
         return self._signal is not None
 
-    def phase(self, at: datetime, image: np.ndarray) -> str:
+    @property
+    def needs_image(self) -> bool:
+        """Whether ``phase`` reads the picture (lamp ROIs) rather than a schedule or feed."""
+        return isinstance(self._signal, SignalRoi)
+
+    def phase(self, at: datetime, image: np.ndarray | None) -> str:
         signal = self._signal
         if signal is None:
             return "unknown"
@@ -62,6 +67,8 @@ class SignalReader:
             return schedule_phase(signal, at)
         if isinstance(signal, SignalExternal):
             return self._poll(signal, at)
+        if image is None:
+            raise ValueError("the signal is read from lamp ROIs: a picture is needed")
         return self._debounced(self._read_roi(signal, image))
 
     def _read_roi(self, signal: SignalRoi, image: np.ndarray) -> str:

@@ -5,13 +5,16 @@ riding side by side give two."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 
 from pipelines.camera_pipeline import CameraPipeline, PipelineOptions
 from pipelines.classes import CLASSES
 from pipelines.detections import Detections
-from pipelines.frames import VideoFrame
+from analytics.scene_config import SignalRoi
+from pipelines.frames import VideoFileSource, VideoFrame
+from pipelines.video_writer import H264File
 from tests.pipelines.test_rules import CONFIG
 
 T0 = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
@@ -63,3 +66,31 @@ def test_one_vehicle_seen_as_two_boxes_is_one_violation() -> None:
 
 def test_two_riders_side_by_side_are_two_violations() -> None:
     assert run(lambda frame: [wrong_way_rider(700, frame), wrong_way_rider(820, frame)]) == ["wrong_way", "wrong_way"]
+
+
+class CountingSource(VideoFileSource):
+    """A recording that notes which frames were converted to pictures."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, camera_id="C1", start_utc=T0)
+        self.decoded: list[int] = []
+
+    def _retrieve(self, index: int) -> np.ndarray:
+        self.decoded.append(index)
+        return super()._retrieve(index)
+
+
+def test_at_5_detections_a_second_only_the_frames_looked_at_are_decoded(tmp_path: Path) -> None:
+    writer = H264File(tmp_path / "rec.mp4", 320, 240, 25.0)
+    for _ in range(100):
+        writer.write(np.zeros((240, 320, 3), np.uint8))
+    writer.close()
+    config = CONFIG.model_copy(update={"signal": SignalRoi(source="roi", red_roi=(10, 10, 20, 20))})
+    source = CountingSource(tmp_path / "rec.mp4")
+    detector = ScriptedDetector(lambda frame: [wrong_way_rider(760, frame)])
+    pipeline = CameraPipeline(camera_id="C1", config=config, detector=detector, fps=25.0,
+                              options=PipelineOptions(rules=("wrong_way", "red_light"), detect_every=5))
+    out = pipeline.process(source, segment_start=T0)
+    source.close()
+    assert out.frames_read == 100 and out.frames_detected == 20
+    assert source.decoded == list(range(0, 100, 5))  # detection frames only; the lamps are read on them too

@@ -45,6 +45,24 @@ def test_video_file_frames_are_timestamped_from_the_start(clip: Path) -> None:
     assert {f.camera_id for f in frames} == {"C1"} and not source.stats.truncated
 
 
+def test_recorded_frames_are_decoded_when_looked_at(clip: Path) -> None:
+    source = VideoFileSource(clip, camera_id="C1", start_utc=T0)
+    looked: dict[int, np.ndarray] = {}
+    earlier = None
+    for frame in source:
+        if frame.index % 7 == 3:
+            looked[frame.index] = frame.image
+            assert frame.image is looked[frame.index]  # decoded once
+        if frame.index == 20:
+            earlier = frame
+    source.close()
+    for index, image in looked.items():  # the picture of that frame, not a neighbour's
+        assert np.abs(image.astype(int) - numbered_frame(index)).mean() < 6
+    assert earlier is not None
+    with pytest.raises(FeedError, match="frame 20 read after frame 49"):
+        earlier.image  # noqa: B018 — too late: the decoder moved on
+
+
 def test_segment_window_reads_t0_to_t1(clip: Path) -> None:
     source = VideoFileSource(clip, camera_id="C1", start_utc=T0, window=(2.0, 3.5))
     indices = [f.index for f in source]

@@ -1,0 +1,72 @@
+"""The yolo detector on ONNX Runtime gives the boxes the PyTorch model gives, exports once,
+uses the process's thread budget, and falls back to PyTorch with a warning when it cannot
+export."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from pipelines.detect_yolo import YoloDetector
+from simulator.clip import render_clip
+from simulator.world import load_sim_scene
+
+ROOT = Path(__file__).resolve().parents[2]
+WEIGHTS = ROOT / "data" / "models" / "matthan-det.pt"
+
+
+@pytest.fixture(scope="module")
+def frames(tmp_path_factory: pytest.TempPathFactory) -> list[np.ndarray]:
+    scene = load_sim_scene(ROOT / "data" / "scenes" / "sim" / "pho_tran_phu.yaml")
+    clip = render_clip(scene, seconds=3, seed=611, out_dir=tmp_path_factory.mktemp("det"), name="det")
+    cap = cv2.VideoCapture(str(clip.video))
+    out = []
+    for index in range(75):
+        ok, image = cap.read()
+        if ok and index % 15 == 14:
+            out.append(image)
+    return out
+
+
+def test_onnx_runtime_finds_the_boxes_pytorch_finds(frames: list[np.ndarray], tmp_path: Path) -> None:
+    weights = tmp_path / WEIGHTS.name
+    shutil.copyfile(WEIGHTS, weights)
+    onnx = YoloDetector(weights, imgsz=480, default_confidence=0.25)
+    torch_model = YoloDetector(weights, imgsz=480, default_confidence=0.25, runtime="torch")
+    assert onnx.runtime == "onnx" and torch_model.runtime == "torch" and onnx.warnings == []
+    exported = list((tmp_path / ".onnx").glob("*.onnx"))
+    assert len(exported) == 1 and not list((tmp_path / ".onnx").glob(".export-*"))
+    matched = 0
+    for image in frames:
+        a, b = onnx.detect(image), torch_model.detect(image)
+        assert len(a.xyxy) == len(b.xyxy) > 0
+        order_a, order_b = np.lexsort(a.xyxy.T[::-1]), np.lexsort(b.xyxy.T[::-1])
+        assert np.abs(a.xyxy[order_a] - b.xyxy[order_b]).max() < 1.5
+        assert np.array_equal(a.class_id[order_a], b.class_id[order_b])
+        matched += len(a.xyxy)
+    assert matched >= 10
+    stamp = exported[0].stat().st_mtime_ns
+    again = YoloDetector(weights, imgsz=480)
+    assert again.runtime == "onnx" and exported[0].stat().st_mtime_ns == stamp  # exported once
+    assert again._onnx is not None and again._onnx.threads == torch.get_num_threads()
+
+
+def test_no_place_for_the_export_runs_on_pytorch_with_a_warning(frames: list[np.ndarray], tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    detector = YoloDetector(WEIGHTS, imgsz=480, cache_dir=blocker / "cache")
+    assert detector.runtime == "torch"
+    assert len(detector.warnings) == 1 and detector.warnings[0].startswith("onnx → torch: matthan-det.pt")
+    assert len(detector.detect(frames[0]).xyxy) > 0
+
+
+def test_broken_onnx_weights_are_an_error_naming_nothing_invented(tmp_path: Path) -> None:
+    junk = tmp_path / "broken.onnx"
+    junk.write_bytes(b"\x08\x01" * 50)
+    with pytest.raises(Exception):  # noqa: B017 — ONNX Runtime's own error; build_detector turns it into the motion fallback
+        YoloDetector(junk, imgsz=480)
