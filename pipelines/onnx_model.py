@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import logging
 import shutil
 import tempfile
 from pathlib import Path
@@ -34,13 +35,19 @@ def onnx_export(weights: Path, cache_dir: Path) -> Path:
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)
     from ultralytics import YOLO
+    from ultralytics.utils import LOGGER
 
-    with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".export-") as tmp:
-        copy = Path(tmp) / weights.name
-        shutil.copyfile(weights, copy)
-        exported = Path(YOLO(str(copy), task="detect").export(format="onnx", dynamic=True, simplify=False,
-                                                             device="cpu", verbose=False))
-        exported.replace(target)
+    level = LOGGER.level
+    LOGGER.setLevel(logging.WARNING)  # the exporter prints a page of advice on every export
+    try:
+        with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".export-") as tmp:
+            copy = Path(tmp) / weights.name
+            shutil.copyfile(weights, copy)
+            exported = Path(YOLO(str(copy), task="detect").export(format="onnx", dynamic=True, simplify=False,
+                                                                 device="cpu", verbose=False))
+            exported.replace(target)
+    finally:
+        LOGGER.setLevel(level)
     return target
 
 
