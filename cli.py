@@ -479,13 +479,25 @@ def model_dataset(
     seeds: Annotated[str, typer.Option(help="Các hạt giống, cách nhau dấu phẩy")] = "1,2,3",
     seconds: Annotated[float, typer.Option(min=1, max=600)] = 40.0,
     stride: Annotated[int, typer.Option(min=1, max=250, help="Giữ 1 khung hình mỗi N")] = 10,
+    mix: Annotated[str | None, typer.Option(
+        help="Thay tỉ lệ loại xe, ví dụ 'bicycle=0.4,motorbike=0.3,bus=0.15,car=0.1,truck=0.05' "
+             "(dựng thêm ảnh của các lớp hiếm)")] = None,
 ) -> None:
     """Dựng khung hình mô phỏng (ngày, đêm, mưa; đường đông xe) kèm nhãn hộp cho huấn luyện."""
     from simulator.dataset import build_dataset
 
     scenes = [_guard(lambda p=path: load_sim_scene(p)) for path in sorted(SCENES_DIR.glob("*.yaml"))]
     seed_list = [int(s) for s in seeds.split(",") if s.strip()]
-    summary = build_dataset(scenes, out, seeds=seed_list, seconds=seconds, stride=stride, split=split)
+    shares = None
+    if mix:
+        try:
+            shares = {k.strip(): float(v) for k, v in (part.split("=", 1) for part in mix.split(",") if part.strip())}
+        except ValueError:
+            raise typer.BadParameter(f"--mix: '{mix}' không đúng dạng lớp=tỉ_lệ,…") from None
+    try:
+        summary = build_dataset(scenes, out, seeds=seed_list, seconds=seconds, stride=stride, split=split, mix=shares)
+    except ValueError as exc:
+        raise typer.BadParameter(f"--mix: {exc}") from None
     typer.echo(f"{summary.root}: {summary.images} ảnh; hộp theo lớp {summary.boxes}")
 
 

@@ -5,7 +5,9 @@ condition (day, night, rain) with its own seed, keeps every ``stride``-th frame 
 writes ``images/<split>/*.jpg`` + ``labels/<split>/*.txt`` (``cls cx cy w h``, normalised)
 and ``data.yaml`` in the layout ultralytics reads. Class indices follow ``CLASSES``
 (the pipeline's own class list). The same arguments always give the same files.
-Frames are JPEG-compressed (quality 70-90) as a CCTV encoder would.
+Frames are JPEG-compressed (quality 70-90) as a CCTV encoder would. ``mix`` replaces the
+scenes' traffic mix (class → share) to render more of the rare classes (bicycles, buses);
+those files are named ``…_mix_…`` so they never overwrite the ordinary ones.
 """
 
 from __future__ import annotations
@@ -39,17 +41,25 @@ class DatasetSummary:
     boxes: dict[str, int]
 
 
-def _variant(scene: SimScene, condition: str, busy: bool) -> SimScene:
+def _variant(scene: SimScene, condition: str, busy: bool, mix: dict[str, float] | None = None) -> SimScene:
     update: dict[str, object] = dict(CONDITIONS[condition])
+    traffic: dict[str, object] = {}
     if busy:  # dense motorbike swarms: double the arrivals
-        update["traffic"] = scene.traffic.model_copy(
-            update={"vehicles_per_minute": scene.traffic.vehicles_per_minute * 2})
+        traffic["vehicles_per_minute"] = scene.traffic.vehicles_per_minute * 2
+    if mix is not None:
+        traffic["mix"] = dict(mix)
+    if traffic:
+        update["traffic"] = scene.traffic.model_copy(update=traffic)
     return scene.model_copy(update=update)
 
 
 def build_dataset(scenes: Sequence[SimScene], out_dir: Path, *, seeds: Sequence[int], seconds: float = 40.0,
-                  stride: int = 12, split: str = "train") -> DatasetSummary:
+                  stride: int = 12, split: str = "train", mix: dict[str, float] | None = None) -> DatasetSummary:
     """Render ``scenes`` × conditions × ``seeds`` into ``out_dir`` (appending to ``split``)."""
+    if mix is not None:
+        unknown = sorted(set(mix) - set(CLASSES[:-1]))
+        if unknown or not mix or any(v < 0 for v in mix.values()) or sum(mix.values()) <= 0:
+            raise ValueError(f"mix: shares of {', '.join(CLASSES[:-1])} (≥ 0, not all 0); got {mix}")
     images_dir = out_dir / "images" / split
     labels_dir = out_dir / "labels" / split
     images_dir.mkdir(parents=True, exist_ok=True)
@@ -59,8 +69,9 @@ def build_dataset(scenes: Sequence[SimScene], out_dir: Path, *, seeds: Sequence[
     for scene in scenes:
         for condition in CONDITIONS:
             for seed in seeds:
-                variant = _variant(scene, condition, busy=seed % 2 == 1)
-                n_images += _render_variant(variant, condition, seed, seconds, stride, images_dir, labels_dir, counts)
+                variant = _variant(scene, condition, busy=seed % 2 == 1, mix=mix)
+                n_images += _render_variant(variant, condition if mix is None else f"{condition}_mix", seed, seconds,
+                                            stride, images_dir, labels_dir, counts)
     write_data_yaml(out_dir)
     return DatasetSummary(root=out_dir, images={split: n_images}, boxes=counts)
 
@@ -73,7 +84,7 @@ def _render_variant(scene: SimScene, condition: str, seed: int, seconds: float, 
     fps = scene.frame.fps
     for _ in range(int(fps * 8)):
         sim.step()
-    start = datetime(2026, 3, 2, 1, 30, tzinfo=UTC) + timedelta(hours=12 if condition == "night" else 0)
+    start = datetime(2026, 3, 2, 1, 30, tzinfo=UTC) + timedelta(hours=12 if condition.startswith("night") else 0)
     w, h = scene.frame.width, scene.frame.height
     written = 0
     for index in range(int(seconds * fps)):
