@@ -3,7 +3,7 @@
 Contract:
 - ``FrameRing`` keeps the last ``seconds`` of frames (bounded memory): frames of a live
   stream JPEG-encoded, because the stream cannot be read again; frames of a recording
-  only as their index, decoded again from the file when a violation needs them
+  (the last ``recorded_seconds``) only as their index, decoded again from the file when a violation needs them
   (encoding every frame cost a fifth of the pipeline's time; violations are rare).
   ``frame_images`` decodes buffered frames.
 - ``write_evidence(...)`` writes ``<root>/<camera>/<yyyy-mm-dd>/<violation_id>/`` with
@@ -50,8 +50,14 @@ class BufferedFrame:
 
 
 class FrameRing:
-    def __init__(self, *, fps: float, seconds: float, quality: int = 88) -> None:
-        self._frames: deque[BufferedFrame] = deque(maxlen=max(2, int(round(fps * seconds))))
+    """Live frames for the last ``seconds``; frames of a recording (a few bytes each) for the
+    last ``recorded_seconds`` — a red-light runner who waits past the line through a whole
+    red phase is judged when it enters the junction, a minute after the crossing the clip
+    must show."""
+
+    def __init__(self, *, fps: float, seconds: float, recorded_seconds: float = 150.0, quality: int = 88) -> None:
+        self._live_max = max(2, int(round(fps * seconds)))
+        self._frames: deque[BufferedFrame] = deque(maxlen=max(self._live_max, int(round(fps * recorded_seconds))))
         self._quality = [int(cv2.IMWRITE_JPEG_QUALITY), quality]
 
     def push(self, index: int, at: datetime, image: np.ndarray | None, signal: str, *,
@@ -66,6 +72,8 @@ class FrameRing:
         ok, buf = cv2.imencode(".jpg", image, self._quality)
         if ok:
             self._frames.append(BufferedFrame(index=index, at=at, signal=signal, jpeg=buf.tobytes()))
+        while len(self._frames) > self._live_max and self._frames[0].jpeg is not None:
+            self._frames.popleft()
 
     def between(self, first: int, last: int) -> list[BufferedFrame]:
         """Frames with ``first <= index <= last`` in order, not decoded (``frame_images``);

@@ -51,6 +51,19 @@ def test_recorded_frames_are_read_again_exactly(recording: Path) -> None:
     assert all(np.abs(frame_images(kept)[i].astype(int) - decoded[i]).mean() < 3 for i in (31, 52))
 
 
+def test_recorded_frames_are_kept_longer_than_live_ones() -> None:
+    ring = FrameRing(fps=25, seconds=2, recorded_seconds=60)
+    at = datetime(2026, 3, 2, tzinfo=UTC)
+    image = np.zeros((8, 8, 3), np.uint8)
+    for index in range(1000):
+        ring.push(index, at, image, "red", recording=Path("/nonexistent/rec.mp4"))
+    assert ring.newest == 999 and len(ring._frames) == 1000
+    live = FrameRing(fps=25, seconds=2, recorded_seconds=60)
+    for index in range(1000):
+        live.push(index, at, image, "red")
+    assert [f.index for f in live.between(0, 999)] == list(range(950, 1000))
+
+
 def test_a_vanished_recording_leaves_the_frames_out(recording: Path, tmp_path: Path) -> None:
     copy = tmp_path / "copy.mp4"
     copy.write_bytes(recording.read_bytes())
