@@ -25,9 +25,11 @@ Box = tuple[float, float, float, float]
 MAX_CROPS = 3
 MIN_MEASURABLE_PX = 18
 MAX_DEPTH_METRES_PER_PX = 0.25
-
-
 MOVING_MPS = 1.0
+# a heading needs 0.3 s of track (two frame gaps at 6 fps: a rider crossing the picture in 1.5 s
+# at 6 fps gave too few headed observations to be judged); a speed needs 0.4 s
+MIN_HEADING_S = 0.3
+MIN_SPEED_S = 0.4
 
 
 @dataclass
@@ -168,13 +170,13 @@ class TrackBook:
             return None, None
         _, old_at, old_pt, old_g = window[0]
         span = (now_at - old_at).total_seconds()
-        if span < 0.4:
+        if span < MIN_HEADING_S:
             return None, None
         dx, dy = now_pt[0] - old_pt[0], now_pt[1] - old_pt[1]
         norm = float(np.hypot(dx, dy))
         heading = (dx / norm, dy / norm) if norm > 3.0 else None
         speed = None
-        if now_g is not None and old_g is not None:
+        if now_g is not None and old_g is not None and span >= MIN_SPEED_S:
             times = np.array([(h[1] - old_at).total_seconds() for h in window])
             xs = np.array([h[3][0] for h in window])  # type: ignore[index]
             ys = np.array([h[3][1] for h in window])  # type: ignore[index]

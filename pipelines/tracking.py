@@ -27,7 +27,8 @@ Track ids are the tracker's own (ByteTrack's ids are mapped onto them). Every bo
 assigns to a track must fit where that track was going (its last box carried on at its
 velocity, same kind of vehicle): below ``STITCH_BELOW_FPS`` only after ByteTrack lost and
 found it again (buffered IoU ≥ ``stitch_iou``), at higher rates on every update (≥
-``refit_iou``). A box that does not fit starts a new track — a drifting Kalman box is easily
+``refit_iou``), and never one that would take the track back the way it came. A box that
+does not fit starts a new track — a drifting Kalman box is easily
 matched to another vehicle: at a junction to one crossing it, in swarms to one meeting it
 head-on; the speed of such a joined track was a jump.
 """
@@ -126,8 +127,8 @@ class Tracker:
                 needed: float | None = self.refit_iou  # at high rates on every update
                 if self._low_rate:  # at low rates only after ByteTrack lost and found it again
                     needed = None if int(r) in self._previous else self.stitch_iou
-                if m is None or needed is None or (
-                        _GROUP[int(classes[i])] == _GROUP[m.class_id] and self._fit(m, boxes[i], frame) >= needed):
+                if m is None or (not _reverses(m, boxes[i], frame) and (needed is None or (
+                        _GROUP[int(classes[i])] == _GROUP[m.class_id] and self._fit(m, boxes[i], frame) >= needed))):
                     ids[i] = tid
                     taken.add(tid)
                     continue
@@ -136,7 +137,7 @@ class Tracker:
         for i in fresh:
             for tid, m in self._memory.items():
                 if (tid in taken or not 0 < frame - m.frame <= self._stitch_frames
-                        or _GROUP[int(classes[i])] != _GROUP[m.class_id]):
+                        or _GROUP[int(classes[i])] != _GROUP[m.class_id] or _reverses(m, boxes[i], frame)):
                     continue
                 iou = self._fit(m, boxes[i], frame)
                 if iou >= self.stitch_iou:
@@ -173,9 +174,6 @@ class Tracker:
         predicted = memory.box + memory.velocity * (frame - memory.frame)
         return _buffered_iou(predicted, box, self.box_buffer)
 
-    def _fits(self, memory: _Seen, box: np.ndarray, frame: int) -> bool:
-        return self._fit(memory, box, frame) >= self.stitch_iou
-
 
 @dataclass(frozen=True, slots=True)
 class _Seen:
@@ -188,6 +186,23 @@ class _Seen:
 
 # classes a detector confuses with each other; a fragment is stitched only within its group
 _GROUP = tuple(0 if c in TWO_WHEELERS else 1 if c in ("car", "bus", "truck") else 2 for c in CLASSES)
+
+
+def _reverses(memory: _Seen, box: np.ndarray, frame: int) -> bool:
+    """``box`` would take the track back the way it came: its ground point (bottom centre)
+    moves against the track's velocity, both clearly moving (5 % of the box height a frame).
+    No vehicle turns round between two detections; a tracker id that passed to a vehicle
+    coming the other way does (at 6 fps a wrong-way rider's lost track was found again on
+    a rider coming up the lane it was going down)."""
+    if frame <= memory.frame:
+        return False
+    old = np.array([(memory.velocity[0] + memory.velocity[2]) / 2, memory.velocity[3]])
+    step = box.astype(np.float64) - memory.box
+    new = np.array([(step[0] + step[2]) / 2, step[3]]) / (frame - memory.frame)
+    least = max(2.0, 0.05 * float(memory.box[3] - memory.box[1]))
+    if np.hypot(*old) < least or np.hypot(*new) < least:
+        return False
+    return float(old @ new) / float(np.hypot(*old) * np.hypot(*new)) < -0.5
 
 
 def _buffered_iou(a: np.ndarray, b: np.ndarray, buffer: float) -> float:

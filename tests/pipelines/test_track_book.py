@@ -3,13 +3,13 @@ cut by the frame edge gives no crop."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
 from pipelines.detections import Detections
 from pipelines.track_book import TrackBook
-from tests.pipelines.test_rules import CONFIG
+from tests.pipelines.test_rules import CONFIG, _calibrated
 
 WHITE = 255
 
@@ -43,3 +43,17 @@ def test_a_box_cut_by_the_frame_edge_gives_no_crop() -> None:
     cut = (400, 500, 640, 719)
     book.observe(detections(cut), 0, datetime(2026, 3, 2, tzinfo=UTC), frame_with_plates(cut))
     assert book.tracks[1].crops == []
+
+
+def test_at_6_fps_a_heading_comes_after_two_frame_gaps_and_a_speed_after_three() -> None:
+    config, _ = _calibrated()  # 5 cm of road per pixel
+    book = TrackBook(config, fps=6, lost_frames=9, box_memory_frames=60)
+    t0 = datetime(2026, 3, 2, tzinfo=UTC)
+    headed, timed = [], []
+    for i in range(5):  # a rider coming down the picture, 40 px a frame
+        box = (700.0, 150.0 + 40 * i, 740.0, 230.0 + 40 * i)
+        (obs,) = book.observe(detections(box), i, t0 + timedelta(seconds=i / 6), None)
+        headed.append(obs.heading is not None)
+        timed.append(obs.speed_mps is not None)
+    assert headed == [False, False, True, True, True]  # from 0.33 s of track
+    assert timed == [False, False, False, True, True]  # from 0.5 s: a speed needs 0.4 s

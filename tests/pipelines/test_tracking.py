@@ -110,3 +110,28 @@ def test_at_25_fps_a_track_does_not_jump_to_a_vehicle_crossing_in_front() -> Non
     away = {seen[i][b] for i, b in enumerate(AWAY) if b in seen[i]}
     crossing = {seen[len(AWAY) + i][b] for i, b in enumerate(CROSSING) if b in seen[len(AWAY) + i]}
     assert len(away) == 1 and crossing and not away & crossing
+
+
+# pho_tran_phu at 6 fps, as our detector saw it: a wrong-way rider coming down the lane
+# (frames 117–135), hidden for a second, and a rider coming up the same lane from the
+# bottom edge where the first one's track was heading (frames 141–149)
+DOWN_RIDER = {117: (696, 111, 715, 158), 119: (700, 118, 721, 170), 121: (707, 133, 728, 188),
+              123: (711, 142, 735, 203), 125: (717, 159, 743, 225), 127: (727, 178, 754, 249),
+              129: (736, 200, 769, 288), 131: (747, 226, 781, 327), 135: (775, 308, 840, 437)}
+UP_RIDER = {141: (815, 498, 907, 708), 143: (802, 455, 887, 654), 145: (790, 417, 864, 598),
+            147: (778, 386, 844, 542), 149: (768, 355, 827, 496)}
+
+
+def test_a_track_never_turns_back_onto_a_rider_coming_the_other_way() -> None:
+    tracker = Tracker(fps=6.0, video_fps=6.0)
+    ids: dict[int, int] = {}
+    for index in sorted({*DOWN_RIDER, *UP_RIDER}):
+        box = DOWN_RIDER.get(index) or UP_RIDER[index]
+        tracked = tracker.update(frame([(box, MOTORBIKE)]), index)
+        if len(tracked):
+            ids[index] = int(tracked.track_id[0])
+    down = {ids[i] for i in DOWN_RIDER if i in ids}
+    # the up rider's first box lies where the down rider was going; its second shows it coming up
+    up_after_turn = {ids[i] for i in UP_RIDER if i in ids and i >= 145}
+    assert len(down) == 1 and len(up_after_turn) == 1
+    assert down.isdisjoint(up_after_turn)  # the rider coming up is not the wrong-way rider's track
