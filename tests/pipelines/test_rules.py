@@ -190,6 +190,19 @@ def test_illegal_stop_jitter_in_speed_does_not_reset_the_dwell() -> None:
     assert len(hits) == 1 and hits[0].at == T0
 
 
+@pytest.mark.parametrize(("name", "bottoms", "speeds", "expected"), [
+    # a parked car half hidden by the one behind it: its box bottom jumps 15 px (read as 2 m/s)
+    ("bottom edge jumping, box in place", [650, 635] * 35, [0.1] * 10 + [2.2] * 60, 1),
+    # parks 3 s, drives a car length up the zone at the same speed, parks 3 s: two short stops
+    ("moves a car length and parks again", [650] * 30 + [650 - 5 * i for i in range(1, 13)] + [590] * 30,
+     [0.1] * 30 + [2.2] * 12 + [0.1] * 30, 0),
+])
+def test_illegal_stop_a_box_that_jumps_in_place_is_still_parked(name: str, bottoms: list[float],
+                                                                 speeds: list[float], expected: int) -> None:
+    seq = [("green", [obs(1, i, x=840, y=y, speed=v, lane="in-2")]) for i, (y, v) in enumerate(zip(bottoms, speeds))]
+    assert len(run(IllegalStopRule(CONFIG), seq)) == expected, name
+
+
 @pytest.mark.parametrize(("name", "speeds_kmh", "expected", "reported"), [
     ("70 in a 50 zone", [70, 71, 69, 70, 72, 70, 70, 71, 70, 69], 1, 70.0),
     ("45 in a 50 zone", [45] * 10, 0, None),
