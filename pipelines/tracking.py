@@ -78,6 +78,7 @@ class Tracker:
         # at high rates a box must fit where its track was going, closely: consecutive boxes of
         # one vehicle overlap by far more than this, a jump to a crossing vehicle by less
         self.refit_iou = refit_iou
+        self._video_fps = video_fps or fps
         self._stitch_frames = int(round(stitch_s * (video_fps or fps)))  # 0: stitching off
         self._low_rate = fps < STITCH_BELOW_FPS
         # ByteTrack drops a lost track after buffer_s; ids quiet for longer never come back
@@ -127,7 +128,7 @@ class Tracker:
                 needed: float | None = self.refit_iou  # at high rates on every update
                 if self._low_rate:  # at low rates only after ByteTrack lost and found it again
                     needed = None if int(r) in self._previous else self.stitch_iou
-                if m is None or (not _reverses(m, boxes[i], frame) and (needed is None or (
+                if m is None or (not _reverses(m, boxes[i], frame, self._video_fps) and (needed is None or (
                         _GROUP[int(classes[i])] == _GROUP[m.class_id] and self._fit(m, boxes[i], frame) >= needed))):
                     ids[i] = tid
                     taken.add(tid)
@@ -137,7 +138,7 @@ class Tracker:
         for i in fresh:
             for tid, m in self._memory.items():
                 if (tid in taken or not 0 < frame - m.frame <= self._stitch_frames
-                        or _GROUP[int(classes[i])] != _GROUP[m.class_id] or _reverses(m, boxes[i], frame)):
+                        or _GROUP[int(classes[i])] != _GROUP[m.class_id] or _reverses(m, boxes[i], frame, self._video_fps)):
                     continue
                 iou = self._fit(m, boxes[i], frame)
                 if iou >= self.stitch_iou:
@@ -161,7 +162,10 @@ class Tracker:
             if old is not None and frame > old.frame:
                 step = (box - old.box) / (frame - old.frame)
                 velocity = step if not old.velocity.any() else 0.5 * step + 0.5 * old.velocity
-            self._memory[tid] = _Seen(box=box, frame=frame, velocity=velocity, class_id=int(classes[i]))
+            point = (frame, float(box[0] + box[2]) / 2, float(box[3]))
+            trail = tuple(p for p in (old.trail if old is not None else ()) if frame - p[0] <= 2 * self._video_fps)
+            self._memory[tid] = _Seen(box=box, frame=frame, velocity=velocity, class_id=int(classes[i]),
+                                      trail=(*trail, point))
         self._previous = {int(r) for r in raw}
         for tid in [t for t, m in self._memory.items() if frame - m.frame > self._forget_frames]:
             del self._memory[tid]
@@ -177,32 +181,39 @@ class Tracker:
 
 @dataclass(frozen=True, slots=True)
 class _Seen:
-    """A track's last detected box, its frame, box velocity (pixels per frame, per corner) and class."""
+    """A track's last detected box, its frame, box velocity (pixels per frame, per corner),
+    class, and its ground points (frame, x, y) over the last two seconds."""
     box: np.ndarray
     frame: int
     velocity: np.ndarray
     class_id: int
+    trail: tuple[tuple[int, float, float], ...] = ()
 
 
 # classes a detector confuses with each other; a fragment is stitched only within its group
 _GROUP = tuple(0 if c in TWO_WHEELERS else 1 if c in ("car", "bus", "truck") else 2 for c in CLASSES)
 
 
-def _reverses(memory: _Seen, box: np.ndarray, frame: int) -> bool:
+def _reverses(memory: _Seen, box: np.ndarray, frame: int, fps: float) -> bool:
     """``box`` would take the track back the way it came: its ground point (bottom centre)
-    moves against the track's velocity, both clearly moving (5 % of the box height a frame).
-    No vehicle turns round between two detections; a tracker id that passed to a vehicle
-    coming the other way does (at 6 fps a wrong-way rider's lost track was found again on
-    a rider coming up the lane it was going down)."""
+    steps against the way the track went over the last two seconds. No vehicle turns round
+    between two detections; a tracker id that passed to a vehicle coming the other way does
+    (at 6 fps a wrong-way rider's lost track was found again on a rider coming up the lane
+    it was going down). Both moves must be clear of box jitter: the track went at least 0.3
+    of its box height in 0.3–2 s, and the step is at least 0.1 of it (a half-hidden parked
+    car's box edge jumps by 0.15 of its height, but such a car goes nowhere)."""
     if frame <= memory.frame:
         return False
-    old = np.array([(memory.velocity[0] + memory.velocity[2]) / 2, memory.velocity[3]])
-    step = box.astype(np.float64) - memory.box
-    new = np.array([(step[0] + step[2]) / 2, step[3]]) / (frame - memory.frame)
-    least = max(2.0, 0.05 * float(memory.box[3] - memory.box[1]))
-    if np.hypot(*old) < least or np.hypot(*new) < least:
+    height = float(memory.box[3] - memory.box[1])
+    past = [p for p in memory.trail if 0.3 * fps <= memory.frame - p[0] <= 2 * fps]
+    if not past:
         return False
-    return float(old @ new) / float(np.hypot(*old) * np.hypot(*new)) < -0.5
+    now = np.array([(memory.box[0] + memory.box[2]) / 2, memory.box[3]])
+    went = now - np.array(past[0][1:])
+    step = np.array([(box[0] + box[2]) / 2, box[3]], np.float64) - now
+    if np.hypot(*went) < 0.3 * height or np.hypot(*step) < 0.1 * height:
+        return False
+    return float(went @ step) / float(np.hypot(*went) * np.hypot(*step)) < -0.5
 
 
 def _buffered_iou(a: np.ndarray, b: np.ndarray, buffer: float) -> float:

@@ -135,3 +135,13 @@ def test_a_track_never_turns_back_onto_a_rider_coming_the_other_way() -> None:
     up_after_turn = {ids[i] for i in UP_RIDER if i in ids and i >= 145}
     assert len(down) == 1 and len(up_after_turn) == 1
     assert down.isdisjoint(up_after_turn)  # the rider coming up is not the wrong-way rider's track
+
+
+@pytest.mark.parametrize(("fps", "bottoms"), [
+    (25.0, [397, 412, 400, 395, 411, 402, 406, 395, 408, 412]),  # a rider waiting at the line in a swarm
+    (6.0, [263, 249, 263, 262, 249, 250, 263, 261, 249, 263]),  # a parked car half hidden behind another
+])
+def test_a_standing_vehicle_whose_box_jitters_keeps_its_id(fps: float, bottoms: list[int]) -> None:
+    boxes = [[((672.0, bottom - 118.0, 709.0, float(bottom)), MOTORBIKE)] for bottom in bottoms * 4]
+    seen = ids_of(Tracker(fps=fps, video_fps=fps), boxes)
+    assert len({i for s in seen for i in s.values()}) == 1
