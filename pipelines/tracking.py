@@ -163,7 +163,7 @@ class Tracker:
                 step = (box - old.box) / (frame - old.frame)
                 velocity = step if not old.velocity.any() else 0.5 * step + 0.5 * old.velocity
             point = (frame, float(box[0] + box[2]) / 2, float(box[3]))
-            trail = tuple(p for p in (old.trail if old is not None else ()) if frame - p[0] <= 2 * self._video_fps)
+            trail = tuple(p for p in (old.trail if old is not None else ()) if frame - p[0] <= 3 * self._video_fps)
             self._memory[tid] = _Seen(box=box, frame=frame, velocity=velocity, class_id=int(classes[i]),
                                       trail=(*trail, point))
         self._previous = {int(r) for r in raw}
@@ -182,7 +182,7 @@ class Tracker:
 @dataclass(frozen=True, slots=True)
 class _Seen:
     """A track's last detected box, its frame, box velocity (pixels per frame, per corner),
-    class, and its ground points (frame, x, y) over the last two seconds."""
+    class, and its ground points (frame, x, y) over the last three seconds."""
     box: np.ndarray
     frame: int
     velocity: np.ndarray
@@ -196,16 +196,16 @@ _GROUP = tuple(0 if c in TWO_WHEELERS else 1 if c in ("car", "bus", "truck") els
 
 def _reverses(memory: _Seen, box: np.ndarray, frame: int, fps: float) -> bool:
     """``box`` would take the track back the way it came: its ground point (bottom centre)
-    steps against the way the track went over the last two seconds. No vehicle turns round
+    steps against the way the track went over the last three seconds. No vehicle turns round
     between two detections; a tracker id that passed to a vehicle coming the other way does
     (at 6 fps a wrong-way rider's lost track was found again on a rider coming up the lane
     it was going down). Both moves must be clear of box jitter: the track went at least 0.3
-    of its box height in 0.3–2 s, and the step is at least 0.1 of it (a half-hidden parked
+    of its box height in 0.3–3 s, and the step is at least 0.1 of it (a half-hidden parked
     car's box edge jumps by 0.15 of its height, but such a car goes nowhere)."""
     if frame <= memory.frame:
         return False
     height = float(memory.box[3] - memory.box[1])
-    past = [p for p in memory.trail if 0.3 * fps <= memory.frame - p[0] <= 2 * fps]
+    past = [p for p in memory.trail if 0.3 * fps <= memory.frame - p[0] <= 3 * fps]
     if not past:
         return False
     now = np.array([(memory.box[0] + memory.box[2]) / 2, memory.box[3]])

@@ -113,9 +113,10 @@ def observable(truth: dict, event: dict, vehicle: dict | None,
     vehicle is visible — at least ``MIN_VISIBLE`` of it not hidden behind nearer vehicles —
     for at least a second while the event lasts (a car parked behind a stopped bus for the
     whole of its dwell cannot be judged from this camera, by a pipeline or by an officer).
-    A ``wrong_lane`` event counts only the samples whose ground point is inside one of the
-    camera's configured ``lanes``: the simulator's lanes run on beyond the stretch the scene
-    config marks out, and the rule judges only where lanes are configured."""
+    A ``wrong_lane`` or ``wrong_way`` event counts only the samples whose ground point is
+    inside one of the camera's configured ``lanes``: the simulator's lanes run on through the
+    junction and up the far road, beyond the stretch the scene config marks out, and a lane
+    and its direction are known — to the rules and to an officer — only where configured."""
     fps = float(truth["fps"])
     if vehicle is None or event["start_frame"] > truth["frames"] - 2 * fps:
         return False
@@ -124,7 +125,7 @@ def observable(truth: dict, event: dict, vehicle: dict | None,
     end = event["end_frame"] if event.get("end_frame") is not None else truth["frames"]
     seen = [s for s in vehicle["samples"] if len(s) < 8 or s[7] >= MIN_VISIBLE]
     during = [s for s in seen if event["start_frame"] - fps <= s[0] <= end + fps]
-    if event.get("type") == "wrong_lane" and lanes:
+    if event.get("type") in ("wrong_lane", "wrong_way") and lanes:
         during = [s for s in during if any(inside(lane, ((s[1] + s[3]) / 2, s[4])) for lane in lanes)]
     return len(seen) >= fps and len(during) >= fps
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pipelines.truth_eval import observable
 from simulator.render import Box, visible_fractions
 
@@ -21,9 +23,10 @@ def test_a_vehicle_hidden_for_the_whole_event_cannot_be_judged() -> None:
     assert observable(TRUTH, event, {"samples": [s[:7] for s in vehicle(0.1, range(0, 500))["samples"]]})  # old truth
 
 
-def test_wrong_lane_counts_only_time_inside_the_configured_lanes() -> None:
+@pytest.mark.parametrize("kind", ["wrong_lane", "wrong_way"])
+def test_lane_events_count_only_time_inside_the_configured_lanes(kind: str) -> None:
     """The simulator's lane runs on past the junction; the camera's lanes end at it."""
-    event = {"type": "wrong_lane", "start_frame": 0, "end_frame": 400}
+    event = {"type": kind, "start_frame": 0, "end_frame": 400}
     lane = [(0.0, 100.0), (200.0, 100.0), (200.0, 720.0), (0.0, 720.0)]  # ground points at y 100..720
     beyond = {"samples": [[i, 10, 10, 50, 50, 20.0, 0.0, 1.0] for i in range(0, 400)]}  # bottoms at y=50
     inside_for_2s = {"samples": [[i, 10, 60, 50, 150, 20.0, 0.0, 1.0] for i in range(0, 50)] + beyond["samples"][50:]}
