@@ -15,6 +15,11 @@ seen parking, hidden, and seen pulling out 20 s later is judged on its 20 s. A v
 driving past the spot is too fast to inherit it. A new track that appears on the box of a
 dwelling track missing from the frame (the tracker changed its id) continues that dwell.
 
+The dwell belongs to the spot as much as to the track: in a swarm passing a parked car its
+box is cut by every rider and its track breaks into many ids, some at once. A standing track
+of the same kind of vehicle whose box lies on the box a dwell began in (``stay_overlap``)
+carries on the oldest such dwell, and one hit ends them all.
+
 A vehicle held up right behind another stopped vehicle is queuing, not stopping (the law's
 "dừng xe" is a halt by choice): no dwell runs while a stopped vehicle stands just ahead of
 it — its ground contact inside this vehicle's box height, overlapping half its width.
@@ -27,6 +32,7 @@ from datetime import datetime
 
 from analytics.records import ViolationType
 from analytics.scene_config import NoStoppingZone, SceneConfig
+from pipelines.classes import TWO_WHEELERS
 from pipelines.geometry import box_share_on, inside
 from pipelines.rules.base import FrameContext, Observation, RuleHit
 
@@ -40,6 +46,7 @@ class _Stand:
     since: datetime
     seen_at: datetime
     anchor: tuple[float, float, float, float]  # the box it stopped in
+    two_wheeler: bool
 
 
 class IllegalStopRule:
@@ -90,15 +97,36 @@ class IllegalStopRule:
             if zone is None or moved_off or _queued(obs.box, stopped):
                 self._dwelling.pop(obs.track_id, None)
                 continue
+            older = self._older_on_spot(obs, stand) if obs.speed_mps < self._moving else None
+            if older is not None:
+                stand = older
             if stand is None and obs.speed_mps >= self._still:
                 continue
-            stand = _Stand(zone=zone, box=obs.box, since=obs.at, seen_at=obs.at, anchor=obs.box) if stand is None \
+            stand = _Stand(zone=zone, box=obs.box, since=obs.at, seen_at=obs.at, anchor=obs.box,
+                           two_wheeler=obs.vehicle_class in TWO_WHEELERS) if stand is None \
                 else replace(stand, box=obs.box, seen_at=obs.at)
             self._dwelling[obs.track_id] = stand
             dwell = (obs.at - stand.since).total_seconds()
             if dwell > zone.max_dwell_s:
+                for tid, other in list(self._dwelling.items()):  # the same dwell under other ids
+                    if tid != obs.track_id and (other.since, other.anchor) == (stand.since, stand.anchor):
+                        del self._dwelling[tid]
+                        self._done.add(tid)
                 hits.append(self._hit(obs, zone, stand.since, dwell, through_occlusion=False))
         return hits
+
+    def _older_on_spot(self, obs: Observation, stand: _Stand | None) -> _Stand | None:
+        """The oldest dwell of another id, of the same kind of vehicle, whose stopping box
+        this box lies on — older than this track's own."""
+        two_wheeler = obs.vehicle_class in TWO_WHEELERS
+        best = None
+        for tid, other in self._dwelling.items():
+            if (tid != obs.track_id and other.two_wheeler == two_wheeler
+                    and box_share_on(obs.box, other.anchor) >= self._stay
+                    and other.since < (stand.since if stand is not None else obs.at)
+                    and (best is None or other.since < best.since)):
+                best = other
+        return best
 
     def _take_over(self, obs: Observation, present: set[int]) -> None:
         """A track younger than ``_take_over_s`` on the box of a dwelling track not seen in this

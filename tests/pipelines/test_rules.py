@@ -324,3 +324,19 @@ def test_illegal_stop_dwell_survives_an_id_change_with_one_frame_of_overlap() ->
             + ([obs(2, i, x=841, y=500, speed=0.1, lane="in-2")] if i >= 30 else [])) for i in range(70)]
     hits = run(IllegalStopRule(CONFIG), seq)
     assert len(hits) == 1 and hits[0].track_id == 2 and hits[0].at == T0
+
+
+def test_illegal_stop_dwell_belongs_to_the_spot_when_the_track_breaks_into_overlapping_ids() -> None:
+    """A swarm passes in front of a parked car: its track breaks into ids that overlap in time
+    (two boxes of it at once). The oldest dwell on the spot goes on; one hit for the car; a
+    motorbike halted on the same spot does not inherit the car's dwell."""
+    def at(i: int) -> list[Observation]:
+        out = []
+        for tid, first, last in ((1, 0, 45), (2, 15, 70), (3, 40, 90)):  # overlaps of 2.5–3 s
+            if first <= i <= last:
+                out.append(obs(tid, i, x=840 + (tid % 2), y=500, speed=0.1 if i - first >= 3 else None, lane="in-2"))
+        if 35 <= i <= 60:
+            out.append(obs(9, i, x=838, y=505, speed=0.2, lane="in-2", cls="motorbike"))
+        return out
+    hits = run(IllegalStopRule(CONFIG), [("green", at(i)) for i in range(91)])
+    assert [(h.track_id, h.at) for h in hits] == [(2, T0 + timedelta(seconds=0.3))]  # measured from frame 3
