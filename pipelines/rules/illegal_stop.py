@@ -2,7 +2,8 @@
 
 Dwell starts when the vehicle is in the zone with a ground speed under 0.5 m/s and is
 reset once it leaves the zone or moves off: over 1.5 m/s with its box no longer on the box
-it stopped in (less than ``stay_overlap`` of it). Box jitter does not reset it — a parked
+it stopped in (neither box lies ``stay_overlap`` on the other: a rider passing in front
+merges into the box and grows it, but the stopping box stays inside). Box jitter does not reset it — a parked
 car half hidden by the one behind it has a bottom edge that jumps by 15 px between frames,
 which at 6 fps and 30 m away reads as 2 m/s. The hit is reported when the dwell exceeds the zone's ``max_dwell_s``.
 
@@ -92,8 +93,8 @@ class IllegalStopRule:
                     self._dwelling[obs.track_id] = replace(inherited, box=obs.box, seen_at=obs.at)
             zone = next((z for z in self._zones if inside(z.polygon, obs.point)), None)
             stand = self._dwelling.get(obs.track_id)
-            moved_off = obs.speed_mps > self._moving and (
-                stand is None or box_share_on(obs.box, stand.anchor) < self._stay)
+            moved_off = obs.speed_mps > self._moving and (stand is None or max(
+                box_share_on(obs.box, stand.anchor), box_share_on(stand.anchor, obs.box)) < self._stay)
             if zone is None or moved_off or _queued(obs.box, stopped):
                 self._dwelling.pop(obs.track_id, None)
                 continue

@@ -340,3 +340,15 @@ def test_illegal_stop_dwell_belongs_to_the_spot_when_the_track_breaks_into_overl
         return out
     hits = run(IllegalStopRule(CONFIG), [("green", at(i)) for i in range(91)])
     assert [(h.track_id, h.at) for h in hits] == [(2, T0 + timedelta(seconds=0.3))]  # measured from frame 3
+
+
+def test_illegal_stop_a_rider_merging_into_the_parked_box_does_not_move_the_car() -> None:
+    """A rider passing in front merges into the parked car's box for a few frames: the box
+    grows towards the camera and its bottom edge reads as 3 m/s, but the car stays."""
+    def box_at(i: int) -> Observation:
+        if 20 <= i < 26:
+            grown = obs(1, i, x=860, y=560, speed=3.4, lane="in-2")
+            return replace(grown, box=(810.0, 440.0, 910.0, 560.0))  # the car's box and the rider below it
+        return obs(1, i, x=840, y=500, speed=0.1, lane="in-2")
+    hits = run(IllegalStopRule(CONFIG), [("green", [box_at(i)]) for i in range(60)])
+    assert len(hits) == 1 and hits[0].at == T0
