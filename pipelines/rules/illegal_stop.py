@@ -19,7 +19,7 @@ dwelling track missing from the frame (the tracker changed its id) continues tha
 The dwell belongs to the spot as much as to the track: in a swarm passing a parked car its
 box is cut by every rider and its track breaks into many ids, some at once. A standing track
 of the same kind of vehicle whose box lies on the box a dwell began in (``stay_overlap``)
-carries on the oldest such dwell, and one hit ends them all.
+carries on the oldest such dwell, and one hit ends every dwell on that spot.
 
 A vehicle held up right behind another stopped vehicle is queuing, not stopping (the law's
 "dừng xe" is a halt by choice): no dwell runs while a stopped vehicle stands just ahead of
@@ -109,8 +109,9 @@ class IllegalStopRule:
             self._dwelling[obs.track_id] = stand
             dwell = (obs.at - stand.since).total_seconds()
             if dwell > zone.max_dwell_s:
-                for tid, other in list(self._dwelling.items()):  # the same dwell under other ids
-                    if tid != obs.track_id and (other.since, other.anchor) == (stand.since, stand.anchor):
+                for tid, other in list(self._dwelling.items()):  # the same vehicle under other ids
+                    if tid != obs.track_id and other.two_wheeler == stand.two_wheeler and max(
+                            box_share_on(other.anchor, stand.anchor), box_share_on(stand.anchor, other.anchor)) >= self._stay:
                         del self._dwelling[tid]
                         self._done.add(tid)
                 hits.append(self._hit(obs, zone, stand.since, dwell, through_occlusion=False))
@@ -164,11 +165,13 @@ class IllegalStopRule:
 
 def _queued(box: tuple[float, float, float, float], stopped: list[tuple[float, float, float, float]]) -> bool:
     """Another stopped vehicle stands just ahead: its bottom edge (ground contact) lies
-    within this box's height, above this box's bottom, over at least half the narrower width."""
+    within this box's height, above this box's bottom, over at least half the narrower width.
+    A box lying mostly inside this one is this vehicle seen twice, not one ahead of it."""
     x1, y1, x2, y2 = box
-    for ox1, _, ox2, oy2 in stopped:
-        if (ox1, oy2) == (x1, y2):
-            continue  # itself
+    for other in stopped:
+        ox1, _, ox2, oy2 = other
+        if box_share_on(other, box) >= 0.7:
+            continue  # itself, or a second box of itself (a track broken into two ids)
         overlap = min(x2, ox2) - max(x1, ox1)
         if y1 < oy2 < y2 - 0.1 * (y2 - y1) and overlap >= 0.5 * min(x2 - x1, ox2 - ox1):
             return True

@@ -352,3 +352,22 @@ def test_illegal_stop_a_rider_merging_into_the_parked_box_does_not_move_the_car(
         return obs(1, i, x=840, y=500, speed=0.1, lane="in-2")
     hits = run(IllegalStopRule(CONFIG), [("green", [box_at(i)]) for i in range(60)])
     assert len(hits) == 1 and hits[0].at == T0
+
+
+def test_illegal_stop_a_parked_car_seen_twice_is_not_queued_behind_itself() -> None:
+    """The tracker holds two ids on one parked car, one box a little shorter: the car is not
+    held up by a vehicle ahead."""
+    def both(i: int) -> list[Observation]:
+        car = obs(1, i, x=840, y=500, speed=0.1, lane="in-2")
+        twin = replace(obs(2, i, x=840, y=490, speed=0.1, lane="in-2"), box=(811.0, 442.0, 869.0, 490.0))
+        return [car, twin]
+    hits = run(IllegalStopRule(CONFIG), [("green", both(i)) for i in range(60)])
+    assert len(hits) == 1 and hits[0].at == T0
+
+
+def test_queued_means_a_different_vehicle_just_ahead() -> None:
+    from pipelines.rules.illegal_stop import _queued
+
+    car = (810.0, 440.0, 870.0, 500.0)
+    assert not _queued(car, [car, (811.0, 442.0, 869.0, 490.0)])  # itself, and a second box of itself
+    assert _queued(car, [(815.0, 400.0, 865.0, 470.0)])  # a car stopped ahead, its wheels inside our box
