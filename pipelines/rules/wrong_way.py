@@ -6,8 +6,11 @@ observations, during which it must cover at least 3 m on the ground (30 px
 uncalibrated) — a stopped vehicle's jittering box never qualifies — and its net travel
 since it was first measured must not be with the lane (a tracker id that jumps to
 another vehicle at the far end does not turn a law-abiding track into a wrong-way one).
-A track that has already driven with its lane for ``confirm`` observations is not judged
-again: in dense swarms a tracker id can pass from a rider to one meeting it head-on, and a
+The whole box must move, not only its bottom edge: the top edge goes the same way by at
+least a fifth as much (in perspective it moves less than the bottom, but it moves) — a rider
+passing in front of a parked car merges into the car's box and drags its bottom edge
+towards the camera while the top stays. A track that has already driven with its lane for
+``confirm`` observations is not judged again: in dense swarms a tracker id can pass from a rider to one meeting it head-on, and a
 real wrong-way rider is against the traffic from the moment it is seen.
 """
 
@@ -53,7 +56,7 @@ class WrongWayRule:
                 covered = ((obs.ground[0] - first.ground[0]) ** 2 + (obs.ground[1] - first.ground[1]) ** 2) ** 0.5 >= 3.0
             else:
                 covered = ((obs.point[0] - first.point[0]) ** 2 + (obs.point[1] - first.point[1]) ** 2) ** 0.5 >= 30.0
-            if count >= self._confirm and covered:
+            if count >= self._confirm and covered and _whole_box_moved(first, obs, direction):
                 self._done.add(obs.track_id)
                 hits.append(RuleHit(violation_type=self.violation_type, track_id=obs.track_id,
                                     frame_index=first.frame_index, at=first.at, vehicle_class=obs.vehicle_class,
@@ -65,3 +68,13 @@ class WrongWayRule:
         self._with.pop(track_id, None)
         self._done.discard(track_id)
         return []
+
+
+def _whole_box_moved(first: Observation, now: Observation, direction: tuple[float, float]) -> bool:
+    """The box top moved against the lane by at least a fifth of what its bottom did."""
+    def along(a: float, b: float) -> float:
+        return -(a * direction[0] + b * direction[1])  # distance travelled against the lane
+    (fx1, fy1, fx2, fy2), (nx1, ny1, nx2, ny2) = first.box, now.box
+    bottom = along((nx1 + nx2 - fx1 - fx2) / 2, ny2 - fy2)
+    top = along((nx1 + nx2 - fx1 - fx2) / 2, ny1 - fy1)
+    return bottom > 0 and top >= 0.2 * bottom

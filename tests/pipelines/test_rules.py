@@ -154,6 +154,22 @@ def test_wrong_way(name: str, ys: list[float], lane: str | None, speed: float, e
     assert len(run(WrongWayRule(CONFIG), frames)) == expected, name
 
 
+@pytest.mark.parametrize(("name", "top_moves", "expected"), [
+    ("a rider coming down the lane: the whole box moves", 1.0, 1),
+    ("a rider coming down in perspective: the top moves a third as much", 0.33, 1),
+    ("a box that only grows at the bottom (a rider merging into a parked car)", 0.0, 0),
+])
+def test_wrong_way_needs_the_whole_box_to_move(name: str, top_moves: float, expected: int) -> None:
+    frames = []
+    for i in range(12):
+        bottom = 300 + 12 * i
+        box = (680.0, 200 + 12 * i * top_moves, 720.0, float(bottom))
+        o = replace(obs(1, i, x=700, y=bottom, cls="motorbike", lane="in-2", heading=None if i == 0 else (0.0, 1.0),
+                        speed=4.0), box=box)
+        frames.append(("green", [o]))
+    assert len(run(WrongWayRule(CONFIG), frames)) == expected, name
+
+
 @pytest.mark.parametrize(("name", "cls", "lane", "frames", "share", "expected"), [
     ("car in the motorbike lane for 2 s", "car", "in-2", 20, 1.0, 1),
     ("motorbike in the motorbike lane", "motorbike", "in-2", 20, 1.0, 0),
