@@ -68,6 +68,14 @@ class TrackBook:
         x1, y1, x2, y2 = box
         return x1 <= edge or y1 <= edge or x2 >= self._w - edge or y2 >= self._h - edge
 
+    def _side_cut_only(self, box: Box, edge: float = 2.0) -> bool:
+        x1, y1, x2, y2 = box
+        if y1 <= edge or y2 >= self._h - edge or not (x1 <= edge or x2 >= self._w - edge):
+            return False
+        if (y2 - y1) < MIN_MEASURABLE_PX or (x2 - x1) < 6:
+            return False
+        return self._ground is None or self._ground.depth_metres_per_pixel(((x1 + x2) / 2, y2)) <= MAX_DEPTH_METRES_PER_PX
+
     def measurable(self, box: Box) -> bool:
         """A box cut by the frame edge, or too small to place on the ground, gives no
         position, heading or speed (its bottom centre is not where the vehicle touches the road)."""
@@ -113,8 +121,10 @@ class TrackBook:
             if ground is not None and mem.ground_heading is not None and mem.away:
                 length = FOOTPRINT_M.get(cls, (4.5, 1.8))[0]
                 front = (ground[0] + mem.ground_heading[0] * length, ground[1] + mem.ground_heading[1] * length)
+            # a box cut only by the left or right edge still stands on the road with its visible
+            # part: its lane is known (a car half out of the picture in the kerb lane), not its motion
             lane = next((lane.lane_id for lane in self._config.lanes if inside(lane.polygon, point)), None) \
-                if measurable else None
+                if measurable or self._side_cut_only(box) else None
             flagged = False
             if helmetless is not None and len(helmetless):
                 cx, cy = (helmetless[:, 0] + helmetless[:, 2]) / 2, (helmetless[:, 1] + helmetless[:, 3]) / 2

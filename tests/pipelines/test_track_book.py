@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from pipelines.detections import Detections
+from analytics.scene_config import SceneConfig
 from pipelines.track_book import TrackBook
 from tests.pipelines.test_rules import CONFIG, _calibrated
 
@@ -57,3 +58,16 @@ def test_at_6_fps_a_heading_comes_after_two_frame_gaps_and_a_speed_after_three()
         timed.append(obs.speed_mps is not None)
     assert headed == [False, False, True, True, True]  # from 0.33 s of track
     assert timed == [False, False, False, True, True]  # from 0.5 s: a speed needs 0.4 s
+
+
+def test_a_box_cut_by_the_side_of_the_picture_has_a_lane_but_no_motion() -> None:
+    data = CONFIG.model_dump()
+    data["lanes"][1]["polygon"] = [[640, 0], [1280, 0], [1280, 720], [640, 720]]  # the kerb lane to the edge
+    book = TrackBook(SceneConfig.model_validate(data), fps=25, lost_frames=30, box_memory_frames=100)
+    t0 = datetime(2026, 3, 2, tzinfo=UTC)
+    side = (1090.0, 380.0, 1280.0, 680.0)  # a car half out of the picture on the right, wheels in view
+    bottom = (700.0, 500.0, 900.0, 720.0)  # a car cut by the bottom edge: where it stands is not seen
+    for i in range(10):
+        side_obs, bottom_obs = book.observe(detections(side, bottom), i, t0 + timedelta(seconds=i / 25), None)
+    assert side_obs.lane_id == "in-2" and side_obs.heading is None and side_obs.speed_mps is None
+    assert bottom_obs.lane_id is None
