@@ -23,6 +23,7 @@ from pipelines.rules.base import Observation
 
 Box = tuple[float, float, float, float]
 MAX_CROPS = 3
+CROP_EDGE_PX = 12.0
 MIN_MEASURABLE_PX = 18
 MAX_DEPTH_METRES_PER_PX = 0.25
 MOVING_MPS = 1.0
@@ -103,7 +104,9 @@ class TrackBook:
             point = (float(points[i][0]), float(points[i][1]))
             ground = (float(grounds[i][0]), float(grounds[i][1])) if grounds is not None else None
             mem.boxes[frame_index] = box
-            if image is not None and not self.cut(box):  # the biggest view of a cut box lacks its plate
+            # the biggest view of a cut box lacks its plate; a detector's box often stops a few
+            # pixels short of the picture's edge where the vehicle runs out of it
+            if image is not None and not self.cut(box, edge=CROP_EDGE_PX):
                 self._keep_crop(mem, image, box, np.delete(dets.xyxy, i, axis=0))
             measurable = self.measurable(box)
             if measurable:

@@ -71,3 +71,10 @@ def test_a_box_cut_by_the_side_of_the_picture_has_a_lane_but_no_motion() -> None
         side_obs, bottom_obs = book.observe(detections(side, bottom), i, t0 + timedelta(seconds=i / 25), None)
     assert side_obs.lane_id == "in-2" and side_obs.heading is None and side_obs.speed_mps is None
     assert bottom_obs.lane_id is None
+
+
+def test_a_box_stopping_just_short_of_the_edge_gives_no_crop() -> None:
+    book = TrackBook(CONFIG, fps=25, lost_frames=30, box_memory_frames=100)
+    near = (1033, 351, 1275, 629)  # the car runs out of the picture; its box ends 5 px short
+    book.observe(detections(near), 0, datetime(2026, 3, 2, tzinfo=UTC), frame_with_plates(near))
+    assert book.tracks[1].crops == []
