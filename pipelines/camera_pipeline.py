@@ -185,10 +185,11 @@ class CameraPipeline:
         out: list[Violation] = []
         recording = frames.path if isinstance(frames, VideoFileSource) else None  # evidence re-read from it
         for frame in frames:
+            due = self._frames_since_detect + 1 >= self.options.detect_every
             try:
-                due = self._frames_since_detect + 1 >= self.options.detect_every
                 phase = self._phase(frame, look=due or annotate is not None)
                 self.ring.push(frame.index, frame.at, None if recording else frame.image, phase, recording=recording)
+                image = frame.image if due else None
             except FeedError as exc:  # this frame cannot be decoded: the run ends partial (the source says why)
                 self.warnings.append(str(exc))
                 break
@@ -196,12 +197,7 @@ class CameraPipeline:
             ctx = FrameContext(frame_index=frame.index, at=frame.at, signal=phase)
             self._last_ctx = ctx
             observations: list[Observation] = []
-            if due:
-                try:
-                    image = frame.image
-                except FeedError as exc:
-                    self.warnings.append(str(exc))
-                    break
+            if image is not None:
                 dets = self._detect(image)
                 if dets is not None:
                     detected += 1

@@ -19,6 +19,7 @@ Contract:
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections import deque
 from collections.abc import Sequence
@@ -36,6 +37,7 @@ from pipelines.video_writer import H264File
 
 VN = timezone(timedelta(hours=7))
 
+log = logging.getLogger(__name__)
 verify_evidence = verify_folder
 Box = tuple[float, float, float, float]
 
@@ -182,17 +184,18 @@ def _redact(ev: EvidenceInput, index: int) -> tuple[tuple[int, int, int, int], .
     return tuple((int(b[0]), int(b[1]), int(b[2]), int(b[3])) for b in boxes)
 
 
-def _write_clip(path: Path, ev: EvidenceInput) -> str:
+def _write_clip(path: Path, ev: EvidenceInput) -> None:
     """The clip: copied from the recording when its frames are consecutive frames of an
-    H.264 4:2:0 file (``clip_cut``), otherwise encoded from the frames. Returns how."""
+    H.264 4:2:0 file (``clip_cut``), otherwise — or when the copy fails, logged with
+    ffmpeg's reason — encoded from the frames."""
     window = recording_window(ev.frames)
     if window is not None and browser_playable(probe_video(window[0])):
         source, first, last = window
         try:
             cut_clip(source, path, (first - 0.5) / ev.fps, (last + 0.5) / ev.fps)
-            return "copied"
-        except ClipCutError:
-            pass  # encode it instead
+            return
+        except ClipCutError as exc:
+            log.warning("%s: copying the clip failed, encoding it instead: %s", ev.violation_id, exc)
     images = frame_images(ev.frames)
     frames = [images[f.index] for f in ev.frames if f.index in images]
     if not frames:
@@ -206,7 +209,6 @@ def _write_clip(path: Path, ev: EvidenceInput) -> str:
     except BaseException:
         writer.abort()
         raise
-    return "encoded"
 
 
 def write_evidence(root: Path, ev: EvidenceInput) -> str:

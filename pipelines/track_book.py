@@ -73,15 +73,16 @@ class TrackBook:
         x1, y1, x2, y2 = box
         if y1 <= edge or y2 >= self._h - edge or not (x1 <= edge or x2 >= self._w - edge):
             return False
-        if (y2 - y1) < MIN_MEASURABLE_PX or (x2 - x1) < 6:
-            return False
-        return self._ground is None or self._ground.depth_metres_per_pixel(((x1 + x2) / 2, y2)) <= MAX_DEPTH_METRES_PER_PX
+        return self._placeable(box)
 
     def measurable(self, box: Box) -> bool:
         """A box cut by the frame edge, or too small to place on the ground, gives no
         position, heading or speed (its bottom centre is not where the vehicle touches the road)."""
+        return not self.cut(box) and self._placeable(box)
+
+    def _placeable(self, box: Box) -> bool:
         x1, y1, x2, y2 = box
-        if self.cut(box) or (y2 - y1) < MIN_MEASURABLE_PX or (x2 - x1) < 6:
+        if (y2 - y1) < MIN_MEASURABLE_PX or (x2 - x1) < 6:
             return False
         # far field: one pixel of box jitter is more ground than a vehicle moves in a frame
         return self._ground is None or self._ground.depth_metres_per_pixel(((x1 + x2) / 2, y2)) <= MAX_DEPTH_METRES_PER_PX

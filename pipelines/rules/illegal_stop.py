@@ -93,8 +93,7 @@ class IllegalStopRule:
                     self._dwelling[obs.track_id] = replace(inherited, box=obs.box, seen_at=obs.at)
             zone = next((z for z in self._zones if inside(z.polygon, obs.point)), None)
             stand = self._dwelling.get(obs.track_id)
-            moved_off = obs.speed_mps > self._moving and (stand is None or max(
-                box_share_on(obs.box, stand.anchor), box_share_on(stand.anchor, obs.box)) < self._stay)
+            moved_off = obs.speed_mps > self._moving and (stand is None or _on_spot(obs.box, stand.anchor) < self._stay)
             if zone is None or moved_off or _queued(obs.box, stopped):
                 self._dwelling.pop(obs.track_id, None)
                 continue
@@ -110,8 +109,8 @@ class IllegalStopRule:
             dwell = (obs.at - stand.since).total_seconds()
             if dwell > zone.max_dwell_s:
                 for tid, other in list(self._dwelling.items()):  # the same vehicle under other ids
-                    if tid != obs.track_id and other.two_wheeler == stand.two_wheeler and max(
-                            box_share_on(other.anchor, stand.anchor), box_share_on(stand.anchor, other.anchor)) >= self._stay:
+                    if (tid != obs.track_id and other.two_wheeler == stand.two_wheeler
+                            and _on_spot(other.anchor, stand.anchor) >= self._stay):
                         del self._dwelling[tid]
                         self._done.add(tid)
                 hits.append(self._hit(obs, zone, stand.since, dwell, through_occlusion=False))
@@ -161,6 +160,12 @@ class IllegalStopRule:
         self._known.pop(track_id, None)
         self._candidates.pop(track_id, None)
         return []
+
+
+def _on_spot(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """How much one box lies on the other, whichever is inside the other (a box grown by a
+    rider merging into it still holds the box it stopped in)."""
+    return max(box_share_on(a, b), box_share_on(b, a))
 
 
 def _queued(box: tuple[float, float, float, float], stopped: list[tuple[float, float, float, float]]) -> bool:
