@@ -30,6 +30,15 @@ PLATE_SCALE = {"car": 1.6, "bus": 1.6, "truck": 1.6, "motorbike": 2.6, "bicycle"
 PLATE_SIZE = {"one": (0.52, 0.11), "two": (0.19, 0.14)}  # true plate sizes in metres
 
 
+def _plate_geometry(v: Vehicle) -> tuple[float, float, float]:
+    """Width and height in metres of the plate as drawn (enlarged, see ``PLATE_SCALE``) and the
+    height of its lower edge above the road."""
+    two = v.plate.two_line
+    pw, ph = PLATE_SIZE["two" if two else "one"]
+    scale = PLATE_SCALE[v.cls]
+    return pw * scale, ph * scale, 0.38 if two else 0.42
+
+
 @lru_cache(maxsize=8)
 def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
     """DejaVu Sans (covers Vietnamese), taken from matplotlib's bundled fonts."""
@@ -383,12 +392,8 @@ class Renderer:
         return [far, near, self._bumper_wheels(d, x0, x1, y0)]
 
     def _plate(self, img: Image.Image, v: Vehicle, x0: float, x1: float, y_near: float) -> None:
-        two = v.plate.two_line
-        pw, ph = PLATE_SIZE["two" if two else "one"]
-        scale = PLATE_SCALE[v.cls]
-        pw, ph = pw * scale, ph * scale
+        pw, ph, z0 = _plate_geometry(v)
         cx = (x0 + x1) / 2
-        z0 = 0.38 if two else 0.42
         q = self.cam.project(np.array([[cx - pw / 2, y_near - 0.01, z0], [cx + pw / 2, y_near - 0.01, z0 + ph]]))
         left, right = sorted((q[0][0], q[1][0]))
         top, bottom = sorted((q[0][1], q[1][1]))
@@ -399,14 +404,20 @@ class Renderer:
         if self.night:
             plate = Image.eval(plate, lambda c: int(c * 0.75))
         img.paste(plate, (int(round(left)), int(round(top))))
-        v.plate_px = max(v.plate_px, width)
+        if left >= 0 and top >= 0 and right <= self.w and bottom <= self.h:  # a plate cut by the frame is not legible
+            v.plate_px = max(v.plate_px, width)
 
     def _lights(self, d: ImageDraw.ImageDraw, v: Vehicle, x0: float, x1: float, y: float, towards: bool) -> None:
         colour = (255, 250, 225) if towards else (230, 20, 20)
         radius = (0.22 if towards else 0.1) * self.cam.focal / max(y, 1.0)
-        xs = (v.lateral,) if v.cls in ("motorbike", "bicycle") else (x0 + 0.25, x1 - 0.25)
+        two_wheeler = v.cls in ("motorbike", "bicycle")
+        xs = (v.lateral,) if two_wheeler else (x0 + 0.25, x1 - 0.25)
+        z = 0.75
+        if two_wheeler and not towards:  # the tail lamp sits above the (enlarged) plate, never on it
+            _, ph, z0 = _plate_geometry(v)
+            z = max(z, z0 + ph + 0.1)
         for x in xs:
-            c = self.cam.project(np.array([[x, y - 0.02, 0.75]]))[0]
+            c = self.cam.project(np.array([[x, y - 0.02, z]]))[0]
             d.ellipse([c[0] - radius, c[1] - radius * 0.7, c[0] + radius, c[1] + radius * 0.7], fill=colour)
 
     def _cross_traffic(self, d: ImageDraw.ImageDraw, sim: TrafficSim) -> dict[int, Box]:
