@@ -258,7 +258,7 @@ class CameraPipeline:
             for hit in rule.finish(track_id, ctx):
                 self._queue(hit, segment_start)
         if not any(p.hit.track_id == track_id for p in self._pending):
-            self.book.drop(track_id)
+            self.book.drop(track_id, ctx.frame_index)
             self.counter.forget(track_id)
 
     def _queue(self, hit: RuleHit, segment_start: datetime) -> None:
@@ -312,7 +312,10 @@ class CameraPipeline:
         hit = pending.hit
         vid = violation_id(self.camera_id, pending.segment_start, hit.track_id, hit.violation_type.value)
         mem = self.book.tracks.get(hit.track_id)
-        plate = self._read_plate(mem.crops if mem else [])
+        views = self.book.views(hit.track_id)
+        if hit.origin_track_id is not None:  # the same vehicle under its earlier id
+            views = sorted(views + self.book.views(hit.origin_track_id), key=lambda v: -v[0])
+        plate = self._read_plate(views)
         evidence_path = None
         if self.evidence_root is not None:
             first = hit.frame_index - int(self.options.pre_s * self.fps)

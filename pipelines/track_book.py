@@ -27,6 +27,8 @@ CROP_EDGE_PX = 12.0
 MIN_MEASURABLE_PX = 18
 MAX_DEPTH_METRES_PER_PX = 0.25
 MOVING_MPS = 1.0
+PARKED_VIEWS_S = 900.0  # as long as a stop in a no-stopping zone is judged on later ids
+MAX_PARKED_VIEWS = 256
 # a heading needs 0.3 s of track (two frame gaps at 6 fps: a rider crossing the picture in 1.5 s
 # at 6 fps gave too few headed observations to be judged); a speed needs 0.4 s
 MIN_HEADING_S = 0.3
@@ -46,6 +48,7 @@ class TrackMemory:
     ground_heading: tuple[float, float] | None = None
     away: bool | None = None  # last seen moving away from the camera (front = far end of the box)
     first_point: tuple[float, float] | None = None  # first measurable ground-contact point (pixels)
+    standing: bool = False  # last measured ground speed under MOVING_MPS
 
     @property
     def vehicle_class(self) -> str:
@@ -62,6 +65,7 @@ class TrackBook:
             if config.speed is not None else None
         self._speed_zone = list(config.speed.image_points) if config.speed is not None else None
         self.tracks: dict[int, TrackMemory] = {}
+        self._parked_views: dict[int, tuple[int, list[tuple[float, np.ndarray]]]] = {}  # id → (last frame, crops)
         self._w, self._h = config.frame.width, config.frame.height
 
     def cut(self, box: Box, edge: float = 2.0) -> bool:
@@ -115,6 +119,7 @@ class TrackBook:
                     mem.first_point = point
                 mem.history.append((frame_index, at, point, ground))
                 heading, speed = self._motion(mem)
+                mem.standing = speed is not None and speed < MOVING_MPS
             else:
                 ground, heading, speed = None, None, None
             cls = mem.vehicle_class
@@ -209,5 +214,22 @@ class TrackBook:
     def expired(self, frame_index: int) -> list[int]:
         return [tid for tid, mem in self.tracks.items() if frame_index - mem.last_frame > self._lost]
 
-    def drop(self, track_id: int) -> TrackMemory | None:
-        return self.tracks.pop(track_id, None)
+    def drop(self, track_id: int, frame_index: int) -> TrackMemory | None:
+        """Forget a track. A track that ended standing keeps its plate views for
+        ``PARKED_VIEWS_S``: a parked vehicle's id often changes while it stands (hidden by
+        traffic), and its plate was seen when it drove in, under the first id."""
+        mem = self.tracks.pop(track_id, None)
+        limit = frame_index - int(PARKED_VIEWS_S * self._fps)
+        self._parked_views = {t: v for t, v in self._parked_views.items() if v[0] >= limit}
+        if mem is not None and mem.standing and mem.crops:
+            self._parked_views[track_id] = (mem.last_frame, list(mem.crops))
+            for old in sorted(self._parked_views, key=lambda t: self._parked_views[t][0])[:-MAX_PARKED_VIEWS]:
+                del self._parked_views[old]
+        return mem
+
+    def views(self, track_id: int) -> list[tuple[float, np.ndarray]]:
+        """Plate crops (box height, crop) of a live track, or of one that ended standing."""
+        mem = self.tracks.get(track_id)
+        if mem is not None:
+            return list(mem.crops)
+        return list(self._parked_views.get(track_id, (0, []))[1])

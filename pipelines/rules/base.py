@@ -49,6 +49,9 @@ class RuleHit:
     vehicle_class: str
     speed_kmh: float | None = None
     detail: str = ""
+    # the track this hit carries on when the vehicle's id changed while the rule watched it
+    # (a parked car's stop judged on a later id): its views — the plate — are this vehicle's
+    origin_track_id: int | None = None
 
 
 class Rule(Protocol):

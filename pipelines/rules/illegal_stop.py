@@ -19,7 +19,9 @@ dwelling track missing from the frame (the tracker changed its id) continues tha
 The dwell belongs to the spot as much as to the track: in a swarm passing a parked car its
 box is cut by every rider and its track breaks into many ids, some at once. A standing track
 of the same kind of vehicle whose box lies on the box a dwell began in (``stay_overlap``)
-carries on the oldest such dwell, and one hit ends every dwell on that spot.
+carries on the oldest such dwell, and one hit ends every dwell and remembered spot on that
+spot. The hit names the track the dwell began on (``origin_track_id``): the plate was seen
+as the vehicle drove in, under that id.
 
 A vehicle held up right behind another stopped vehicle is queuing, not stopping (the law's
 "dừng xe" is a halt by choice): no dwell runs while a stopped vehicle stands just ahead of
@@ -48,6 +50,7 @@ class _Stand:
     seen_at: datetime
     anchor: tuple[float, float, float, float]  # the box it stopped in
     two_wheeler: bool
+    track_id: int  # the track it began on (the vehicle's plate was seen under that id, driving in)
 
 
 class IllegalStopRule:
@@ -87,7 +90,7 @@ class IllegalStopRule:
                 self._spots.remove(inherited)
                 dwell = (obs.at - inherited.since).total_seconds()
                 if dwell > inherited.zone.max_dwell_s:
-                    hits.append(self._hit(obs, inherited.zone, inherited.since, dwell, through_occlusion=True))
+                    hits.append(self._hit(obs, inherited, dwell, through_occlusion=True))
                     continue
                 if obs.speed_mps < self._moving:  # found again while still parked: the dwell goes on
                     self._dwelling[obs.track_id] = replace(inherited, box=obs.box, seen_at=obs.at)
@@ -103,17 +106,12 @@ class IllegalStopRule:
             if stand is None and obs.speed_mps >= self._still:
                 continue
             stand = _Stand(zone=zone, box=obs.box, since=obs.at, seen_at=obs.at, anchor=obs.box,
-                           two_wheeler=obs.vehicle_class in TWO_WHEELERS) if stand is None \
+                           two_wheeler=obs.vehicle_class in TWO_WHEELERS, track_id=obs.track_id) if stand is None \
                 else replace(stand, box=obs.box, seen_at=obs.at)
             self._dwelling[obs.track_id] = stand
             dwell = (obs.at - stand.since).total_seconds()
             if dwell > zone.max_dwell_s:
-                for tid, other in list(self._dwelling.items()):  # the same vehicle under other ids
-                    if (tid != obs.track_id and other.two_wheeler == stand.two_wheeler
-                            and _on_spot(other.anchor, stand.anchor) >= self._stay):
-                        del self._dwelling[tid]
-                        self._done.add(tid)
-                hits.append(self._hit(obs, zone, stand.since, dwell, through_occlusion=False))
+                hits.append(self._hit(obs, replace(stand, zone=zone), dwell, through_occlusion=False))
         return hits
 
     def _older_on_spot(self, obs: Observation, stand: _Stand | None) -> _Stand | None:
@@ -141,13 +139,22 @@ class IllegalStopRule:
                 self._dwelling[obs.track_id] = replace(stand, box=obs.box, seen_at=obs.at)
                 return
 
-    def _hit(self, obs: Observation, zone: NoStoppingZone, since: datetime, dwell: float, *,
-             through_occlusion: bool) -> RuleHit:
+    def _hit(self, obs: Observation, stand: _Stand, dwell: float, *, through_occlusion: bool) -> RuleHit:
+        """Report the stop once for the vehicle: every other dwell and remembered spot on the
+        spot it stopped in (the same vehicle under other ids) ends with it."""
         self._done.add(obs.track_id)
         self._dwelling.pop(obs.track_id, None)
+        for tid, other in list(self._dwelling.items()):
+            if other.two_wheeler == stand.two_wheeler and _on_spot(other.anchor, stand.anchor) >= self._stay:
+                del self._dwelling[tid]
+                self._done.add(tid)
+        self._spots = [s for s in self._spots
+                       if s.two_wheeler != stand.two_wheeler or _on_spot(s.anchor, stand.anchor) < self._stay]
+        zone = stand.zone
         note = " (có lúc bị che khuất)" if through_occlusion else ""
         return RuleHit(violation_type=self.violation_type, track_id=obs.track_id, frame_index=obs.frame_index,
-                       at=since, vehicle_class=obs.vehicle_class,
+                       at=stand.since, vehicle_class=obs.vehicle_class,
+                       origin_track_id=stand.track_id if stand.track_id != obs.track_id else None,
                        detail=f"dừng {dwell:.0f} s trong vùng cấm dừng {zone.zone_id} "
                               f"(tối đa {zone.max_dwell_s:.0f} s){note}")
 

@@ -10,10 +10,19 @@ A vehicle that crosses the zone in under a second at a low frame rate (a 70 km/h
 at 6 fps is in a 20 m zone for six frames) has too few one-second speeds; its speed is then
 the slope of its ground positions in the zone against time (least squares, at least three
 positions over ``min_passage_s``) — the average over the passage, as section control does.
+
+Only positions inside the calibrated zone count: a one-second speed is taken once the track
+has been in the zone for ``window_s`` (its window then lies inside; the homography outside
+its calibration quad is extrapolated, and a track that began on another, far vehicle —
+an id switch at 6 fps — carries that vehicle's position in its window). A vehicle whose box
+changes shape by more than ``turn_aspect`` (width/height against the first box of the run)
+has turned and shows another face: its bottom-centre is no longer the same point of the
+vehicle, so positions before and after the turn are judged as separate runs.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -22,18 +31,29 @@ from analytics.records import ViolationType
 from pipelines.rules.base import FrameContext, Observation, RuleHit
 
 
+@dataclass(kw_only=True, slots=True)
+class _Run:
+    """One straight stretch of a track in the zone: its first box's shape, since when its
+    one-second speeds lie inside the zone, its speeds and ground positions."""
+    aspect: float
+    since: datetime
+    samples: list[tuple[float, int, datetime, str]] = field(default_factory=list)  # (km/h, frame, at, class)
+    passage: list[tuple[datetime, tuple[float, float], int, str]] = field(default_factory=list)
+
+
 class SpeedingRule:
     violation_type = ViolationType.SPEEDING
 
     def __init__(self, limit_kmh: float, *, tolerance_kmh: float = 0.0, min_s: float = 0.3, min_samples: int = 4,
-                 min_passage_s: float = 0.5) -> None:
+                 min_passage_s: float = 0.5, window_s: float = 1.0, turn_aspect: float = 1.6) -> None:
         self._min_samples = min_samples
         self._min_passage_s = min_passage_s
-        self._passage: dict[int, list[tuple[datetime, tuple[float, float], int, str]]] = {}
+        self._window_s = window_s
+        self._turn_aspect = turn_aspect
         self._legal_limit = limit_kmh
         self._limit = limit_kmh + tolerance_kmh
         self._min_s = min_s
-        self._samples: dict[int, list[tuple[float, int, datetime, str]]] = {}
+        self._runs: dict[int, list[_Run]] = {}
         self._done: set[int] = set()
 
     def observe(self, observations: list[Observation], ctx: FrameContext) -> list[RuleHit]:
@@ -42,38 +62,42 @@ class SpeedingRule:
             if obs.track_id in self._done:
                 continue
             if obs.in_speed_zone:
+                runs = self._runs.setdefault(obs.track_id, [])
                 if obs.ground is not None:
-                    self._passage.setdefault(obs.track_id, []).append(
-                        (obs.at, obs.ground, obs.frame_index, obs.vehicle_class))
-                if obs.speed_mps is not None:
-                    self._samples.setdefault(obs.track_id, []).append(
-                        (obs.speed_mps * 3.6, obs.frame_index, obs.at, obs.vehicle_class))
-            elif obs.track_id in self._samples or obs.track_id in self._passage:
+                    x1, y1, x2, y2 = obs.box
+                    aspect = (x2 - x1) / max(1.0, y2 - y1)
+                    if not runs or not 1 / self._turn_aspect <= aspect / runs[-1].aspect <= self._turn_aspect:
+                        runs.append(_Run(aspect=aspect, since=obs.at))
+                    runs[-1].passage.append((obs.at, obs.ground, obs.frame_index, obs.vehicle_class))
+                if runs and obs.speed_mps is not None and (obs.at - runs[-1].since).total_seconds() >= self._window_s:
+                    runs[-1].samples.append((obs.speed_mps * 3.6, obs.frame_index, obs.at, obs.vehicle_class))
+            elif obs.track_id in self._runs:
                 hits.extend(self._judge(obs.track_id))
         return hits
 
     def _judge(self, track_id: int) -> list[RuleHit]:
-        samples = self._samples.pop(track_id, [])
-        passage = self._passage.pop(track_id, [])
-        if len(samples) >= self._min_samples and (samples[-1][2] - samples[0][2]).total_seconds() >= self._min_s:
-            speed = float(np.percentile([s[0] for s in samples], 75))
-        else:
-            passage_speed = self._passage_kmh(passage)
-            if passage_speed is None:
-                return []
-            speed = passage_speed
+        judged = [(speed, run) for run in self._runs.pop(track_id, []) if (speed := self._run_kmh(run)) is not None]
+        if not judged:
+            return []
         self._done.add(track_id)
+        speed, run = max(judged, key=lambda item: item[0])
         if speed <= self._limit:
             return []
-        if samples:
-            _, frame, at, _ = max(samples, key=lambda s: s[0])
-            cls = samples[-1][3]
+        if run.samples:
+            _, frame, at, _ = max(run.samples, key=lambda s: s[0])
+            cls = run.samples[-1][3]
         else:
-            at, _, frame, _ = passage[len(passage) // 2]
-            cls = passage[-1][3]
+            at, _, frame, _ = run.passage[len(run.passage) // 2]
+            cls = run.passage[-1][3]
         return [RuleHit(violation_type=self.violation_type, track_id=track_id, frame_index=frame, at=at,
                         vehicle_class=cls, speed_kmh=round(speed, 1),
                         detail=f"{speed:.0f} km/h, giới hạn {self._legal_limit:.0f} km/h")]
+
+    def _run_kmh(self, run: _Run) -> float | None:
+        samples = run.samples
+        if len(samples) >= self._min_samples and (samples[-1][2] - samples[0][2]).total_seconds() >= self._min_s:
+            return float(np.percentile([s[0] for s in samples], 75))
+        return self._passage_kmh(run.passage)
 
     def _passage_kmh(self, passage: list[tuple[datetime, tuple[float, float], int, str]]) -> float | None:
         if len(passage) < 3 or (passage[-1][0] - passage[0][0]).total_seconds() < self._min_passage_s:
@@ -84,6 +108,6 @@ class SpeedingRule:
         return float(np.hypot(vx, vy)) * 3.6
 
     def finish(self, track_id: int, ctx: FrameContext) -> list[RuleHit]:
-        hits = self._judge(track_id) if track_id in self._samples or track_id in self._passage else []
+        hits = self._judge(track_id) if track_id in self._runs else []
         self._done.discard(track_id)
         return hits

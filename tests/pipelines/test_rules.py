@@ -219,6 +219,22 @@ def test_illegal_stop_a_box_that_jumps_in_place_is_still_parked(name: str, botto
     assert len(run(IllegalStopRule(CONFIG), seq)) == expected, name
 
 
+def in_zone(track_id: int, frame: int, kmh: float, *, box: tuple[float, float, float, float] | None = None,
+            ground: tuple[float, float] | None = None) -> Observation:
+    """A measured observation in the speed zone: ground position and one-second speed."""
+    o = obs(track_id, frame, y=500, speed=kmh / 3.6, in_zone=True)
+    return replace(o, ground=ground or (3.0, 0.1 * frame), box=box or o.box)
+
+
+def zone_run(speeds_kmh: list[float]) -> list[tuple[str, list[Observation]]]:
+    """A track a second in the zone (one-second speeds then lie inside it), then reading
+    ``speeds_kmh``, then leaving the zone."""
+    speeds = [speeds_kmh[0]] * int(FPS) + speeds_kmh
+    seq = [("green", [in_zone(1, i, v)]) for i, v in enumerate(speeds)]
+    seq.append(("green", [obs(1, len(seq), y=100, in_zone=False)]))
+    return seq
+
+
 @pytest.mark.parametrize(("name", "speeds_kmh", "expected", "reported"), [
     ("70 in a 50 zone", [70, 71, 69, 70, 72, 70, 70, 71, 70, 69], 1, 70.0),
     ("45 in a 50 zone", [45] * 10, 0, None),
@@ -226,17 +242,37 @@ def test_illegal_stop_a_box_that_jumps_in_place_is_still_parked(name: str, botto
     ("glimpse of 0.3 s at 80", [80, 80, 80], 0, None),
 ])
 def test_speeding(name: str, speeds_kmh: list[float], expected: int, reported: float | None) -> None:
-    seq = [("green", [obs(1, i, y=500, speed=v / 3.6, in_zone=True)]) for i, v in enumerate(speeds_kmh)]
-    seq.append(("green", [obs(1, len(seq), y=100, in_zone=False)]))  # leaves the zone
-    hits = run(SpeedingRule(50), seq)
+    hits = run(SpeedingRule(50), zone_run(speeds_kmh))
     assert len(hits) == expected, name
     if reported is not None:
         assert hits[0].speed_kmh == pytest.approx(reported, abs=1.0)
 
 
 def test_speeding_is_judged_when_the_track_ends_inside_the_zone() -> None:
-    seq = [("green", [obs(1, i, y=500, speed=80 / 3.6, in_zone=True)]) for i in range(12)]
+    seq = [("green", [in_zone(1, i, 80)]) for i in range(22)]
     assert len(run(SpeedingRule(50), seq, ended=(1,))) == 1
+
+
+def test_speeding_counts_speeds_from_a_second_inside_the_zone() -> None:
+    """A track that began on a far vehicle and switched to one entering the zone (6 fps id
+    switch) reads a wild one-second speed at first: the first second in the zone is not
+    measured by one-second speeds; the positions in the zone give the speed."""
+    seq = [("green", [in_zone(1, i, 90 if i < 8 else 30, ground=(3.0, 30 / 3.6 * i / FPS))]) for i in range(14)]
+    seq.append(("green", [obs(1, 14, y=100, in_zone=False)]))
+    assert run(SpeedingRule(50, min_samples=3), seq) == []
+    assert len(run(SpeedingRule(50, min_samples=3, window_s=0.0), seq)) == 1  # what it read before
+
+
+def test_speeding_a_turn_splits_the_passage() -> None:
+    """A bus turns out of the zone: its box goes from tall to wide and its bottom-centre jumps
+    8 m in a frame. The straight run before the turn is judged, not the jump."""
+    tall, wide = (500.0, 150.0, 760.0, 650.0), (430.0, 134.0, 930.0, 296.0)
+    seq = [("green", [in_zone(1, i, 35, box=tall, ground=(3.0, 35 / 3.6 * i / FPS))]) for i in range(6)]
+    seq += [("green", [in_zone(1, 6 + i, 35, box=wide, ground=(3.0, 8.0 + 35 / 3.6 * (6 + i) / FPS))])
+            for i in range(2)]
+    seq.append(("green", [obs(1, 8, y=100, in_zone=False)]))
+    assert run(SpeedingRule(40, min_samples=3), seq) == []
+    assert len(run(SpeedingRule(40, min_samples=3, turn_aspect=100.0), seq)) == 1  # one run over the jump
 
 
 @pytest.mark.parametrize(("name", "cls", "flags", "expected"), [
@@ -281,9 +317,7 @@ def test_speeding_from_the_passage_when_one_second_speeds_are_too_few(name: str,
     ("57 in a 50 zone", 57.0, 1),
 ])
 def test_speeding_tolerance(name: str, speed_kmh: float, expected: int) -> None:
-    seq = [("green", [obs(1, i, y=500, speed=speed_kmh / 3.6, in_zone=True)]) for i in range(10)]
-    seq.append(("green", [obs(1, 10, y=100, in_zone=False)]))
-    hits = run(SpeedingRule(50, tolerance_kmh=5), seq)
+    hits = run(SpeedingRule(50, tolerance_kmh=5), zone_run([speed_kmh] * 10))
     assert len(hits) == expected, name
     if hits:
         assert "giới hạn 50 km/h" in hits[0].detail
@@ -332,6 +366,34 @@ def test_illegal_stop_dwell_survives_a_change_of_track_id() -> None:
     seq = [("green", [obs(1 if i < 30 else 2, i, x=840, y=500, speed=0.1, lane="in-2")]) for i in range(70)]
     hits = run(IllegalStopRule(CONFIG), seq)
     assert len(hits) == 1 and hits[0].track_id == 2 and hits[0].at == T0
+
+
+def test_illegal_stop_names_the_track_the_stop_began_on() -> None:
+    """The stop is judged on a later id; the hit names the first id (the plate was seen on
+    it as the car drove in), and a stop judged on its own track names none."""
+    seq = [("green", [obs(1 if i < 30 else 2, i, x=840, y=500, speed=0.1, lane="in-2")]) for i in range(70)]
+    assert [(h.track_id, h.origin_track_id) for h in run(IllegalStopRule(CONFIG), seq)] == [(2, 1)]
+    seq = [("green", [obs(1, i, x=840, y=500, speed=0.1, lane="in-2")]) for i in range(70)]
+    assert [(h.track_id, h.origin_track_id) for h in run(IllegalStopRule(CONFIG), seq)] == [(1, None)]
+
+
+def test_illegal_stop_a_remembered_spot_ends_with_the_hit() -> None:
+    """An id of the parked car is lost (its spot remembered), the car goes on under another id
+    and is reported; a third id found on the spot afterwards is the same car, not a second stop."""
+    rule = IllegalStopRule(CONFIG)
+    hits = []
+    for i in range(120):
+        seen = [obs(2, i, x=841, y=500, speed=0.1, lane="in-2")] if i >= 5 else []
+        if i < 40:
+            seen.append(obs(1, i, x=840, y=500, speed=0.1, lane="in-2"))
+        if i >= 100:
+            seen.append(obs(3, i, x=840, y=500, speed=0.1, lane="in-2"))
+        hits += rule.observe(seen, ctx(i))
+        if i == 45:
+            hits += rule.finish(1, ctx(i))
+        if i == 95:
+            hits += rule.finish(2, ctx(i))
+    assert [h.track_id for h in hits] == [2]
 
 
 def test_illegal_stop_dwell_survives_an_id_change_with_one_frame_of_overlap() -> None:

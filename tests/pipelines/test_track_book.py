@@ -78,3 +78,27 @@ def test_a_box_stopping_just_short_of_the_edge_gives_no_crop() -> None:
     near = (1033, 351, 1275, 629)  # the car runs out of the picture; its box ends 5 px short
     book.observe(detections(near), 0, datetime(2026, 3, 2, tzinfo=UTC), frame_with_plates(near))
     assert book.tracks[1].crops == []
+
+
+def test_a_track_that_ended_standing_keeps_its_plate_views() -> None:
+    """A parked car's id changes while it stands: the plate seen under the old id stays
+    available (for a while); a track that drove off keeps nothing."""
+    config, _ = _calibrated()
+    book = TrackBook(config, fps=25, lost_frames=30, box_memory_frames=100)
+    t0 = datetime(2026, 3, 2, tzinfo=UTC)
+    parked = (400.0, 300.0, 640.0, 500.0)
+    for i in range(50):  # two seconds standing still
+        book.observe(detections(parked), i, t0 + timedelta(seconds=i / 25), frame_with_plates((400, 300, 640, 500)))
+    book.drop(1, 50)
+    assert book.views(1) and all((crop == WHITE).all(axis=2).sum() == 60 * 20 for _, crop in book.views(1))
+
+    mover = TrackBook(config, fps=25, lost_frames=30, box_memory_frames=100)
+    for i in range(25):  # driving up the picture, 8 px a frame (10 m/s)
+        box = (400.0, 300.0 - 8 * i, 640.0, 500.0 - 8 * i)
+        mover.observe(detections(box), i, t0 + timedelta(seconds=i / 25), frame_with_plates(tuple(int(v) for v in box)))
+    assert mover.views(1)  # while the track lives
+    mover.drop(1, 25)
+    assert mover.views(1) == []
+
+    book.drop(7, 50 + 25 * 901)  # a quarter of an hour later the parked views are gone
+    assert book.views(1) == []
