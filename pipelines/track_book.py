@@ -18,7 +18,7 @@ import numpy as np
 from analytics.scene_config import SceneConfig
 from pipelines.classes import CLASSES, FOOTPRINT_M
 from pipelines.detections import Detections
-from pipelines.geometry import GroundMap, inside
+from pipelines.geometry import GroundMap, box_share_on, inside
 from pipelines.rules.base import Observation
 
 Box = tuple[float, float, float, float]
@@ -48,7 +48,6 @@ class TrackMemory:
     ground_heading: tuple[float, float] | None = None
     away: bool | None = None  # last seen moving away from the camera (front = far end of the box)
     first_point: tuple[float, float] | None = None  # first measurable ground-contact point (pixels)
-    standing: bool = False  # last measured ground speed under MOVING_MPS
 
     @property
     def vehicle_class(self) -> str:
@@ -119,7 +118,6 @@ class TrackBook:
                     mem.first_point = point
                 mem.history.append((frame_index, at, point, ground))
                 heading, speed = self._motion(mem)
-                mem.standing = speed is not None and speed < MOVING_MPS
             else:
                 ground, heading, speed = None, None, None
             cls = mem.vehicle_class
@@ -215,13 +213,13 @@ class TrackBook:
         return [tid for tid, mem in self.tracks.items() if frame_index - mem.last_frame > self._lost]
 
     def drop(self, track_id: int, frame_index: int) -> TrackMemory | None:
-        """Forget a track. A track that ended standing keeps its plate views for
+        """Forget a track. A track that ended standing (``_standing``) keeps its plate views for
         ``PARKED_VIEWS_S``: a parked vehicle's id often changes while it stands (hidden by
         traffic), and its plate was seen when it drove in, under the first id."""
         mem = self.tracks.pop(track_id, None)
         limit = frame_index - int(PARKED_VIEWS_S * self._fps)
         self._parked_views = {t: v for t, v in self._parked_views.items() if v[0] >= limit}
-        if mem is not None and mem.standing and mem.crops:
+        if mem is not None and mem.crops and _standing(mem, int(self._fps)):
             self._parked_views[track_id] = (mem.last_frame, list(mem.crops))
             for old in sorted(self._parked_views, key=lambda t: self._parked_views[t][0])[:-MAX_PARKED_VIEWS]:
                 del self._parked_views[old]
@@ -233,3 +231,17 @@ class TrackBook:
         if mem is not None:
             return list(mem.crops)
         return list(self._parked_views.get(track_id, (0, []))[1])
+
+
+def _standing(mem: TrackMemory, frames: int) -> bool:
+    """The track's last box lies on its box of a second before (either inside the other by
+    half): it stood still as it was lost. Judged on boxes, not speed — a parked car half hidden
+    by the one in front has a box edge that jumps, and a one-second speed from it does too."""
+    if not mem.boxes:
+        return False
+    last = max(mem.boxes)
+    earlier = [f for f in mem.boxes if f <= last - frames]
+    if not earlier:
+        return False
+    a, b = mem.boxes[last], mem.boxes[max(earlier)]
+    return max(box_share_on(a, b), box_share_on(b, a)) >= 0.5
