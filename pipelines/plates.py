@@ -8,11 +8,15 @@ plate: an invalid read leaves ``text`` as None, and a two-line read whose lines 
 width (one line cut off), or whose number has only four digits (the old format, but also
 a new five-digit number with one digit lost), is marked for review whatever the OCR score.
 
+RapidOCR's text detector is run at the size of the (upscaled) crop, not blown up to its
+default 736 px shortest side: a plate crop is small and its text fills it, and at 736 px an
+elongated one-line plate became a 736×2600 picture that took 1–1.5 s on one core and lost
+the text more often than it found it. Only a crop in which that quick look finds no valid
+plate is looked at again with the detector at full size.
+
 Reading stops early where more looks cannot change the answer: a crop whose first read is a
 valid full-format plate above ``min_confidence`` gets no second look (the look with a margin
-is for text clipped at the plate border, and costs 1–1.5 s on one core: the small plate is
-blown up to RapidOCR's 736 px detector side), and two crops agreeing that confidently end
-the vote.
+is for text clipped at the plate border), and two crops agreeing that confidently end the vote.
 """
 
 from __future__ import annotations
@@ -49,14 +53,24 @@ class PlateReader:
         from rapidocr_onnxruntime import RapidOCR
 
         self.threads = max(1, threads if threads is not None else torch.get_num_threads())
-        self._ocr = RapidOCR(intra_op_num_threads=self.threads, inter_op_num_threads=1)
+        # "max" with a 960 px side: pictures under 960 px are detected at their own size
+        self._ocr = RapidOCR(intra_op_num_threads=self.threads, inter_op_num_threads=1,
+                             det_limit_type="max", det_limit_side_len=960)
+        self._full_ocr: RapidOCR | None = None  # RapidOCR's default detector size, made when first needed
         self._min_conf = min_confidence
         self._min_h = min_height_px
 
-    def _ocr_lines(self, crop: np.ndarray) -> tuple[list[str], float, np.ndarray | None]:
+    def _full_size(self) -> RapidOCR:
+        from rapidocr_onnxruntime import RapidOCR
+
+        if self._full_ocr is None:
+            self._full_ocr = RapidOCR(intra_op_num_threads=self.threads, inter_op_num_threads=1)
+        return self._full_ocr
+
+    def _ocr_lines(self, crop: np.ndarray, *, full_size: bool = False) -> tuple[list[str], float, np.ndarray | None]:
         scale = max(1.0, self._min_h / max(1, crop.shape[0]))
         image = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) if scale > 1 else crop
-        result, _ = self._ocr(image)
+        result, _ = (self._full_size() if full_size else self._ocr)(image)
         if not result:
             return [], 0.0, None
         items = sorted(((np.asarray(box), str(text), float(score)) for box, text, score in result),
@@ -86,13 +100,17 @@ class PlateReader:
                 continue
             lines, confidence, plate = self._ocr_lines(crop)
             raw.append(" / ".join(lines))
-            text = normalise_plate(self._plate_lines(lines))
+            text = self._parse(lines)
+            if text is None:  # the quick look found no plate: look again with the detector at full size
+                lines, confidence, plate = self._ocr_lines(crop, full_size=True)
+                raw.append(" / ".join(lines))
+                text = self._parse(lines)
             settled = text is not None and confidence >= self._min_conf and not SHORT_NUMBER.search(text)
             if plate is not None and lines and not settled:
                 # second look at the plate alone, with a margin: text near the plate border is
                 # often clipped by the first detection box
                 lines2, confidence2, _ = self._ocr_lines(self._padded(crop, plate))
-                text2 = normalise_plate(self._plate_lines(lines2))
+                text2 = self._parse(lines2)
                 if text2 is not None and (text is None or len(text2) > len(text) or confidence2 > confidence):
                     text, confidence = text2, confidence2
                     raw.append(" / ".join(lines2))
@@ -125,6 +143,18 @@ class PlateReader:
         mx, my = int(pw * 0.3) + 2, int(ph * 0.3) + 2
         h, w = crop.shape[:2]
         return crop[max(0, y - my):min(h, y + ph + my), max(0, x - mx):min(w, x + pw + mx)]
+
+    @classmethod
+    def _parse(cls, lines: list[str]) -> str | None:
+        """The canonical plate in the OCR lines: the plate-like lines together (a two-line
+        plate), else the longest line that is a whole one-line plate by itself (a stray line of
+        digits beside it, e.g. a sticker or a neighbour's plate edge, is not part of it)."""
+        candidates = cls._plate_lines(lines)
+        text = normalise_plate(candidates)
+        if text is None and len(candidates) > 1:
+            text = next((t for line in sorted(candidates, key=len, reverse=True)
+                         if (t := normalise_plate([line])) is not None), None)
+        return text
 
     @staticmethod
     def _plate_lines(lines: list[str]) -> list[str]:

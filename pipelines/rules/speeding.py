@@ -11,10 +11,11 @@ at 6 fps is in a 20 m zone for six frames) has too few one-second speeds; its sp
 the slope of its ground positions in the zone against time (least squares, at least three
 positions over ``min_passage_s``) — the average over the passage, as section control does.
 
-Only positions inside the calibrated zone count: a one-second speed is taken once the track
-has been in the zone for ``window_s`` (its window then lies inside; the homography outside
-its calibration quad is extrapolated, and a track that began on another, far vehicle —
-an id switch at 6 fps — carries that vehicle's position in its window). A vehicle whose box
+Only positions inside the calibrated zone count: a track measured outside the zone before it
+entered gives one-second speeds once it has been in the zone for ``window_s`` (its window then
+lies inside; the homography outside its calibration quad is extrapolated, and a track that
+began on another, far vehicle — an id switch at 6 fps — carries that vehicle's position in
+its window). A track first measured inside the zone counts from the start. A vehicle whose box
 changes shape by more than ``turn_aspect`` (width/height against the first box of the run)
 has turned and shows another face: its bottom-centre is no longer the same point of the
 vehicle, so positions before and after the turn are judged as separate runs.
@@ -23,7 +24,7 @@ vehicle, so positions before and after the turn are judged as separate runs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -33,10 +34,10 @@ from pipelines.rules.base import FrameContext, Observation, RuleHit
 
 @dataclass(kw_only=True, slots=True)
 class _Run:
-    """One straight stretch of a track in the zone: its first box's shape, since when its
+    """One straight stretch of a track in the zone: its first box's shape, from when its
     one-second speeds lie inside the zone, its speeds and ground positions."""
     aspect: float
-    since: datetime
+    counts_from: datetime
     samples: list[tuple[float, int, datetime, str]] = field(default_factory=list)  # (km/h, frame, at, class)
     passage: list[tuple[datetime, tuple[float, float], int, str]] = field(default_factory=list)
 
@@ -54,6 +55,7 @@ class SpeedingRule:
         self._limit = limit_kmh + tolerance_kmh
         self._min_s = min_s
         self._runs: dict[int, list[_Run]] = {}
+        self._outside: set[int] = set()  # tracks measured outside the zone before entering it
         self._done: set[int] = set()
 
     def observe(self, observations: list[Observation], ctx: FrameContext) -> list[RuleHit]:
@@ -67,12 +69,17 @@ class SpeedingRule:
                     x1, y1, x2, y2 = obs.box
                     aspect = (x2 - x1) / max(1.0, y2 - y1)
                     if not runs or not 1 / self._turn_aspect <= aspect / runs[-1].aspect <= self._turn_aspect:
-                        runs.append(_Run(aspect=aspect, since=obs.at))
+                        # after a turn, or coming from outside, the window reaches back out of the run
+                        wait = runs or obs.track_id in self._outside
+                        runs.append(_Run(aspect=aspect, counts_from=obs.at + timedelta(seconds=self._window_s)
+                                         if wait else obs.at))
                     runs[-1].passage.append((obs.at, obs.ground, obs.frame_index, obs.vehicle_class))
-                if runs and obs.speed_mps is not None and (obs.at - runs[-1].since).total_seconds() >= self._window_s:
+                if runs and obs.speed_mps is not None and obs.at >= runs[-1].counts_from:
                     runs[-1].samples.append((obs.speed_mps * 3.6, obs.frame_index, obs.at, obs.vehicle_class))
             elif obs.track_id in self._runs:
                 hits.extend(self._judge(obs.track_id))
+            elif obs.ground is not None:
+                self._outside.add(obs.track_id)
         return hits
 
     def _judge(self, track_id: int) -> list[RuleHit]:
@@ -110,4 +117,5 @@ class SpeedingRule:
     def finish(self, track_id: int, ctx: FrameContext) -> list[RuleHit]:
         hits = self._judge(track_id) if track_id in self._runs else []
         self._done.discard(track_id)
+        self._outside.discard(track_id)
         return hits

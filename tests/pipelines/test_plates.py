@@ -44,3 +44,13 @@ def test_legible_plates_are_read_exactly_and_wrong_reads_are_never_confident() -
         confident_wrong += int(read.text is not None and read.text != plate and not read.needs_review)
     assert exact / len(legible) >= 0.8, (exact, len(legible))
     assert confident_wrong == 0
+
+
+@pytest.mark.parametrize(("lines", "expected"), [
+    (["17-MĐ1", "567.77"], "17-MĐ1 567.77"),  # a two-line plate
+    (["68", "68A-589.03"], "68A-589.03"),  # a stray line of digits beside a whole one-line plate
+    (["68A-589.03", "12"], "68A-589.03"),
+    (["Xe", "17D-"], None),
+])
+def test_plate_text_from_ocr_lines(lines: list[str], expected: str | None) -> None:
+    assert PlateReader._parse(lines) == expected

@@ -227,10 +227,8 @@ def in_zone(track_id: int, frame: int, kmh: float, *, box: tuple[float, float, f
 
 
 def zone_run(speeds_kmh: list[float]) -> list[tuple[str, list[Observation]]]:
-    """A track a second in the zone (one-second speeds then lie inside it), then reading
-    ``speeds_kmh``, then leaving the zone."""
-    speeds = [speeds_kmh[0]] * int(FPS) + speeds_kmh
-    seq = [("green", [in_zone(1, i, v)]) for i, v in enumerate(speeds)]
+    """A track first measured inside the zone reading ``speeds_kmh``, then leaving the zone."""
+    seq = [("green", [in_zone(1, i, v)]) for i, v in enumerate(speeds_kmh)]
     seq.append(("green", [obs(1, len(seq), y=100, in_zone=False)]))
     return seq
 
@@ -254,13 +252,15 @@ def test_speeding_is_judged_when_the_track_ends_inside_the_zone() -> None:
 
 
 def test_speeding_counts_speeds_from_a_second_inside_the_zone() -> None:
-    """A track that began on a far vehicle and switched to one entering the zone (6 fps id
-    switch) reads a wild one-second speed at first: the first second in the zone is not
-    measured by one-second speeds; the positions in the zone give the speed."""
-    seq = [("green", [in_zone(1, i, 90 if i < 8 else 30, ground=(3.0, 30 / 3.6 * i / FPS))]) for i in range(14)]
-    seq.append(("green", [obs(1, 14, y=100, in_zone=False)]))
-    assert run(SpeedingRule(50, min_samples=3), seq) == []
-    assert len(run(SpeedingRule(50, min_samples=3, window_s=0.0), seq)) == 1  # what it read before
+    """A track that began on a far vehicle outside the zone and switched to one entering it
+    (6 fps id switch) reads a wild one-second speed at first: its first second in the zone is
+    not measured by one-second speeds; the positions in the zone give the speed. A track first
+    measured inside the zone is measured from the start."""
+    far = replace(obs(1, 0, y=150, speed=None, in_zone=False), ground=(3.0, 80.0))
+    inside = [("green", [in_zone(1, i, 90 if i < 8 else 30, ground=(3.0, 30 / 3.6 * i / FPS))]) for i in range(1, 14)]
+    leave = [("green", [obs(1, 14, y=100, in_zone=False)])]
+    assert run(SpeedingRule(50, min_samples=3), [("green", [far])] + inside + leave) == []
+    assert len(run(SpeedingRule(50, min_samples=3), inside + leave)) == 1
 
 
 def test_speeding_a_turn_splits_the_passage() -> None:
@@ -268,9 +268,9 @@ def test_speeding_a_turn_splits_the_passage() -> None:
     8 m in a frame. The straight run before the turn is judged, not the jump."""
     tall, wide = (500.0, 150.0, 760.0, 650.0), (430.0, 134.0, 930.0, 296.0)
     seq = [("green", [in_zone(1, i, 35, box=tall, ground=(3.0, 35 / 3.6 * i / FPS))]) for i in range(6)]
-    seq += [("green", [in_zone(1, 6 + i, 35, box=wide, ground=(3.0, 8.0 + 35 / 3.6 * (6 + i) / FPS))])
-            for i in range(2)]
-    seq.append(("green", [obs(1, 8, y=100, in_zone=False)]))
+    seq += [("green", [in_zone(1, 6 + i, 65, box=wide, ground=(3.0, 8.0 + 35 / 3.6 * (6 + i) / FPS))])
+            for i in range(4)]  # one-second speeds over the jump
+    seq.append(("green", [obs(1, 10, y=100, in_zone=False)]))
     assert run(SpeedingRule(40, min_samples=3), seq) == []
     assert len(run(SpeedingRule(40, min_samples=3, turn_aspect=100.0), seq)) == 1  # one run over the jump
 
