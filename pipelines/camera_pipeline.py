@@ -166,7 +166,8 @@ class CameraPipeline:
         if cfg.speed is not None and "speeding" in wanted:
             detect_fps = self.fps / max(1, self.options.detect_every)
             rules.append(SpeedingRule(cfg.speed.limit_kmh, tolerance_kmh=cfg.speed.tolerance_kmh,
-                                      min_samples=3 if detect_fps < 10 else 4))
+                                      min_samples=3 if detect_fps < 10 else 4,
+                                      far_edge_y=min(p[1] for p in cfg.speed.image_points)))
         if "no_helmet" in wanted:
             if self.detector.helmet_classes:
                 rules.append(NoHelmetRule())

@@ -11,11 +11,12 @@ at 6 fps is in a 20 m zone for six frames) has too few one-second speeds; its sp
 the slope of its ground positions in the zone against time (least squares, at least three
 positions over ``min_passage_s``) — the average over the passage, as section control does.
 
-Only positions inside the calibrated zone count: a track measured outside the zone before it
-entered gives one-second speeds once it has been in the zone for ``window_s`` (its window then
-lies inside; the homography outside its calibration quad is extrapolated, and a track that
-began on another, far vehicle — an id switch at 6 fps — carries that vehicle's position in
-its window). A track first measured inside the zone counts from the start. A vehicle whose box
+A track measured beyond the far edge of the zone (``far_edge_y``, image rows above it) before
+it entered gives one-second speeds once it has been in the zone for ``window_s``: its window
+then lies inside. Out there the homography is extrapolated where a pixel spans metres, and a
+track that began on another, far vehicle (an id switch at 6 fps) carries that vehicle's
+position in its window. Near the camera a pixel spans centimetres: a vehicle coming up from
+below the zone is measured from the start. A vehicle whose box
 changes shape by more than ``turn_aspect`` (width/height against the first box of the run)
 has turned and shows another face: its bottom-centre is no longer the same point of the
 vehicle, so positions before and after the turn are judged as separate runs.
@@ -46,7 +47,9 @@ class SpeedingRule:
     violation_type = ViolationType.SPEEDING
 
     def __init__(self, limit_kmh: float, *, tolerance_kmh: float = 0.0, min_s: float = 0.3, min_samples: int = 4,
-                 min_passage_s: float = 0.5, window_s: float = 1.0, turn_aspect: float = 1.6) -> None:
+                 min_passage_s: float = 0.5, window_s: float = 1.0, turn_aspect: float = 1.6,
+                 far_edge_y: float | None = None) -> None:
+        """``far_edge_y``: the image row of the zone's far edge (None: anywhere outside is far)."""
         self._min_samples = min_samples
         self._min_passage_s = min_passage_s
         self._window_s = window_s
@@ -55,7 +58,8 @@ class SpeedingRule:
         self._limit = limit_kmh + tolerance_kmh
         self._min_s = min_s
         self._runs: dict[int, list[_Run]] = {}
-        self._outside: set[int] = set()  # tracks measured outside the zone before entering it
+        self._far_edge_y = far_edge_y
+        self._outside: set[int] = set()  # tracks measured beyond the zone's far edge before entering it
         self._done: set[int] = set()
 
     def observe(self, observations: list[Observation], ctx: FrameContext) -> list[RuleHit]:
@@ -69,7 +73,7 @@ class SpeedingRule:
                     x1, y1, x2, y2 = obs.box
                     aspect = (x2 - x1) / max(1.0, y2 - y1)
                     if not runs or not 1 / self._turn_aspect <= aspect / runs[-1].aspect <= self._turn_aspect:
-                        # after a turn, or coming from outside, the window reaches back out of the run
+                        # after a turn, or coming from far outside, the window reaches back out of the run
                         wait = runs or obs.track_id in self._outside
                         runs.append(_Run(aspect=aspect, counts_from=obs.at + timedelta(seconds=self._window_s)
                                          if wait else obs.at))
@@ -78,7 +82,7 @@ class SpeedingRule:
                     runs[-1].samples.append((obs.speed_mps * 3.6, obs.frame_index, obs.at, obs.vehicle_class))
             elif obs.track_id in self._runs:
                 hits.extend(self._judge(obs.track_id))
-            elif obs.ground is not None:
+            elif obs.ground is not None and (self._far_edge_y is None or obs.point[1] < self._far_edge_y):
                 self._outside.add(obs.track_id)
         return hits
 

@@ -260,7 +260,10 @@ def test_speeding_counts_speeds_from_a_second_inside_the_zone() -> None:
     inside = [("green", [in_zone(1, i, 90 if i < 8 else 30, ground=(3.0, 30 / 3.6 * i / FPS))]) for i in range(1, 14)]
     leave = [("green", [obs(1, 14, y=100, in_zone=False)])]
     assert run(SpeedingRule(50, min_samples=3), [("green", [far])] + inside + leave) == []
+    assert run(SpeedingRule(50, min_samples=3, far_edge_y=200), [("green", [far])] + inside + leave) == []
     assert len(run(SpeedingRule(50, min_samples=3), inside + leave)) == 1
+    near = replace(far, point=(520.0, 700.0), box=(490.0, 640.0, 550.0, 700.0))  # coming up from below the zone
+    assert len(run(SpeedingRule(50, min_samples=3, far_edge_y=200), [("green", [near])] + inside + leave)) == 1
 
 
 def test_speeding_a_turn_splits_the_passage() -> None:
