@@ -12,28 +12,42 @@ passing in front of a parked car merges into the car's box and drags its bottom 
 towards the camera while the top stays. A track that has already driven with its lane for
 ``confirm`` observations is not judged again: in dense swarms a tracker id can pass from a rider to one meeting it head-on, and a
 real wrong-way rider is against the traffic from the moment it is seen.
+
+A track whose first box holds a standing vehicle's box (``merged_share`` of it inside) is
+that vehicle's box merged with something passing in front of it — a wrong-way rider passing
+a row of parked cars gives such boxes — and is not judged. (A rider appearing from behind
+a parked car has a box that lies on the car's, not one that holds it.)
 """
 
 from __future__ import annotations
 
 from analytics.records import ViolationType
 from analytics.scene_config import SceneConfig
+from pipelines.geometry import box_share_on
 from pipelines.rules.base import FrameContext, Observation, RuleHit
 
 
 class WrongWayRule:
     violation_type = ViolationType.WRONG_WAY
 
-    def __init__(self, config: SceneConfig, *, confirm: int = 4) -> None:
+    def __init__(self, config: SceneConfig, *, confirm: int = 4, merged_share: float = 0.8) -> None:
         self._directions = {lane.lane_id: lane.direction for lane in config.lanes}
         self._confirm = confirm
+        self._merged_share = merged_share
+        self._seen: set[int] = set()
         self._run: dict[int, tuple[int, Observation]] = {}
         self._with: dict[int, int] = {}  # observations moving with the lane, per track
         self._done: set[int] = set()
 
     def observe(self, observations: list[Observation], ctx: FrameContext) -> list[RuleHit]:
         hits = []
+        standing = [(o.track_id, o.box) for o in observations if o.speed_mps is not None and o.speed_mps < 1.0]
         for obs in observations:
+            if obs.track_id not in self._seen:
+                self._seen.add(obs.track_id)
+                if any(tid != obs.track_id and box_share_on(box, obs.box) >= self._merged_share
+                       for tid, box in standing):
+                    self._done.add(obs.track_id)  # born holding a parked vehicle's box
             if obs.track_id in self._done:
                 continue
             direction = self._directions.get(obs.lane_id or "")
@@ -67,6 +81,7 @@ class WrongWayRule:
         self._run.pop(track_id, None)
         self._with.pop(track_id, None)
         self._done.discard(track_id)
+        self._seen.discard(track_id)
         return []
 
 
