@@ -316,7 +316,7 @@ class CameraPipeline:
         views = self.book.views(hit.track_id)
         if hit.origin_track_id is not None:  # the same vehicle under its earlier id
             views = sorted(views + self.book.views(hit.origin_track_id), key=lambda v: -v[0])
-        plate = self._read_plate(views)
+        plate = self._read_plate(views, hit.vehicle_class)
         evidence_path = None
         if self.evidence_root is not None:
             first = hit.frame_index - int(self.options.pre_s * self.fps)
@@ -345,10 +345,10 @@ class CameraPipeline:
             plate_confidence=plate.confidence, plate_needs_review=plate.needs_review, speed_kmh=hit.speed_kmh,
             evidence_path=evidence_path, run_id=self.run_id)
 
-    def _read_plate(self, crops: list[tuple[float, np.ndarray]]) -> PlateRead:
+    def _read_plate(self, crops: list[tuple[float, np.ndarray]], vehicle_class: str) -> PlateRead:
         if self.plate_reader is None or not crops:
             return PlateRead(text=None, confidence=None, needs_review=True, crop=crops[0][1] if crops else None)
-        return self.plate_reader.read([crop for _, crop in crops])
+        return self.plate_reader.read([crop for _, crop in crops], vehicle_class=vehicle_class)
 
     def close(self) -> list[Violation]:
         """End of the stream: end every track and write what is pending."""

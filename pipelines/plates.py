@@ -33,7 +33,9 @@ from analytics.plate_format import normalise_plate
 
 
 SHORT_NUMBER = re.compile(r"(?:-| )\d{4}$")
-SHORT_NUMBER_CONFIDENCE = 0.8
+SUGGESTION_CONFIDENCE = 0.8  # below min_confidence: an officer confirms the read
+TWO_WHEELER_PLATE = re.compile(r"^\d{2}-")  # NN-LN NNN.NN: the two-line plate of motorbikes
+FOUR_WHEELERS = ("car", "bus", "truck")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True, eq=False)
@@ -89,7 +91,9 @@ class PlateReader:
         plate = crop[max(0, y1 - pad):y2 + pad, max(0, x1 - pad):x2 + pad]
         return texts, confidence, plate if plate.size else None
 
-    def read(self, crops: Sequence[np.ndarray]) -> PlateRead:
+    def read(self, crops: Sequence[np.ndarray], *, vehicle_class: str | None = None) -> PlateRead:
+        """``vehicle_class``: a car, bus or truck never carries a two-wheeler's two-line plate
+        (``NN-LN NNN.NN``); such a read of one is kept only as a suggestion for review."""
         votes: Counter[str] = Counter()
         confident: Counter[str] = Counter()  # valid full-format reads above min_confidence
         best: dict[str, tuple[float, np.ndarray | None]] = {}
@@ -125,12 +129,15 @@ class PlateReader:
                     break  # two views agree with confidence: the other crops cannot outvote them
         if not votes:
             return PlateRead(text=None, confidence=None, needs_review=True, crop=fallback, raw=tuple(raw))
-        text = max(votes, key=lambda t: (votes[t], best[t][0]))
+        fitting = [t for t in votes if not (vehicle_class in FOUR_WHEELERS and TWO_WHEELER_PLATE.match(t))]
+        text = max(fitting or list(votes), key=lambda t: (votes[t], best[t][0]))
         confidence, plate = best[text]
+        if text not in fitting:
+            confidence = min(confidence, SUGGESTION_CONFIDENCE)
         if SHORT_NUMBER.search(text):
             # an old-style 4-digit number is also what a new 5-digit one looks like with a digit
             # lost at the plate border: keep the read as a suggestion, but an officer confirms it
-            confidence = min(confidence, SHORT_NUMBER_CONFIDENCE)
+            confidence = min(confidence, SUGGESTION_CONFIDENCE)
         return PlateRead(text=text, confidence=round(confidence, 3), needs_review=confidence < self._min_conf,
                          crop=plate if plate is not None else fallback, raw=tuple(raw))
 

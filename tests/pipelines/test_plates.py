@@ -54,3 +54,28 @@ def test_legible_plates_are_read_exactly_and_wrong_reads_are_never_confident() -
 ])
 def test_plate_text_from_ocr_lines(lines: list[str], expected: str | None) -> None:
     assert PlateReader._parse(lines) == expected
+
+
+class _ScriptedReads(PlateReader):
+    """The vote over crops, with what OCR saw on each crop given (the OCR itself is tested above)."""
+
+    def __init__(self, reads: list[tuple[list[str], float]]) -> None:
+        super().__init__(threads=1)
+        self._reads = iter(reads)
+
+    def _ocr_lines(self, crop: np.ndarray, *, full_size: bool = False) -> tuple[list[str], float, np.ndarray | None]:
+        lines, confidence = next(self._reads)
+        return lines, confidence, crop
+
+
+@pytest.mark.parametrize(("cls", "reads", "text", "review"), [
+    ("car", [(["68-D7", "224.07"], 0.92), (["68-D7", "224.07"], 0.92)], "68-D7 224.07", True),
+    ("car", [(["68-D7", "224.07"], 0.92), (["68D-722.07"], 0.9)], "68D-722.07", False),
+    ("motorbike", [(["68-D7", "224.07"], 0.92), (["68-D7", "224.07"], 0.92)], "68-D7 224.07", False),
+    (None, [(["68-D7", "224.07"], 0.92), (["68-D7", "224.07"], 0.92)], "68-D7 224.07", False),
+])
+def test_a_four_wheeler_read_as_a_two_wheeler_plate_goes_to_review(cls: str | None, reads: list, text: str,
+                                                                  review: bool) -> None:
+    crop = np.full((40, 80, 3), 200, np.uint8)
+    read = _ScriptedReads(reads).read([crop] * len(reads), vehicle_class=cls)
+    assert (read.text, read.needs_review) == (text, review)
