@@ -3,8 +3,10 @@
 Contract: the count line is the stop line when the scene has one, otherwise the
 horizontal line through the middle of the speed-calibration area (or of the frame).
 A track is counted when its ground-contact point has been seen on both sides of the
-line within the line's extent; its class is the track's voted class and its movement
-is the lane it crossed in (``other`` outside the lanes). ``bins()`` returns ``CountBin``
+line within the line's extent; its movement is the lane it crossed in (``other`` outside
+the lanes) and its class the track's voted class as last seen — a track's vote goes on
+after it crosses, so the count takes its class when the track is forgotten (or when the
+bins are read). ``bins()`` returns ``CountBin``
 records keyed by (camera, 15-minute bin start UTC, class, movement).
 """
 
@@ -47,10 +49,20 @@ class Counter15:
         self._margin = margin_px
         self._sides: dict[int, set[int]] = {}
         self._counted: set[int] = set()
-        self.counts: Counter[tuple[datetime, str, str]] = Counter()
+        self._open: dict[int, tuple[datetime, str, str]] = {}  # counted track → (bin, class so far, movement)
+        self._closed: Counter[tuple[datetime, str, str]] = Counter()
+        self._reported: set[tuple[datetime, str, str]] = set()
+
+    @property
+    def counts(self) -> Counter[tuple[datetime, str, str]]:
+        """Vehicles per (bin start, class, movement), open tracks with their class so far."""
+        return self._closed + Counter(self._open.values())
 
     def observe(self, observations: list[Observation]) -> None:
         for obs in observations:
+            if obs.track_id in self._open:
+                start, _, movement = self._open[obs.track_id]
+                self._open[obs.track_id] = (start, obs.vehicle_class, movement)
             if obs.track_id in self._counted or not (self._xmin <= obs.point[0] <= self._xmax):
                 continue
             d = side_of_line(self.line, obs.point) / self._length
@@ -61,13 +73,19 @@ class Counter15:
             if len(sides) == 2:
                 self._counted.add(obs.track_id)
                 self._sides.pop(obs.track_id, None)
-                self.counts[(bin_start(obs.at), obs.vehicle_class, obs.lane_id or "other")] += 1
+                self._open[obs.track_id] = (bin_start(obs.at), obs.vehicle_class, obs.lane_id or "other")
 
     def forget(self, track_id: int) -> None:
         self._sides.pop(track_id, None)
         self._counted.discard(track_id)
+        if track_id in self._open:
+            self._closed[self._open.pop(track_id)] += 1
 
     def bins(self) -> tuple[CountBin, ...]:
+        """Every bin counted so far (the totals replace what an earlier segment wrote), and a
+        zero for a bin reported before that has lost its only vehicle to another class."""
+        counts = self.counts
+        self._reported |= set(counts)
         return tuple(CountBin(camera_id=self.camera_id, bin_start=start, vehicle_class=cls, movement=movement,
-                              count=n, source=DataSource.PIPELINE)
-                     for (start, cls, movement), n in sorted(self.counts.items()))
+                              count=counts.get((start, cls, movement), 0), source=DataSource.PIPELINE)
+                     for start, cls, movement in sorted(self._reported))

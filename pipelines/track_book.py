@@ -40,7 +40,8 @@ class TrackMemory:
     track_id: int
     first_frame: int
     last_frame: int = 0
-    votes: Counter[int] = field(default_factory=Counter)
+    votes: Counter[int] = field(default_factory=Counter)  # class id → summed box height of its detections
+    detections: int = 0
     history: deque[tuple[int, datetime, tuple[float, float], tuple[float, float] | None]] = field(
         default_factory=lambda: deque(maxlen=64))
     boxes: dict[int, Box] = field(default_factory=dict)
@@ -104,7 +105,9 @@ class TrackBook:
             if mem is None:
                 mem = self.tracks[tid] = TrackMemory(track_id=tid, first_frame=frame_index)
             mem.last_frame = frame_index
-            mem.votes[int(dets.class_id[i])] += 1
+            # a near (large) view is told apart better than a far one: votes weigh by box height
+            mem.votes[int(dets.class_id[i])] += max(1.0, box[3] - box[1])
+            mem.detections += 1
             point = (float(points[i][0]), float(points[i][1]))
             ground = (float(grounds[i][0]), float(grounds[i][1])) if grounds is not None else None
             mem.boxes[frame_index] = box
@@ -145,7 +148,7 @@ class TrackBook:
                 track_id=tid, frame_index=frame_index, at=at, box=box, vehicle_class=cls, point=point, ground=ground,
                 front=front, lane_id=lane, heading=heading, speed_mps=speed,
                 in_speed_zone=self._speed_zone is not None and inside(self._speed_zone, point), helmetless=flagged,
-                class_share=mem.votes.most_common(1)[0][1] / sum(mem.votes.values()), class_votes=sum(mem.votes.values()),
+                class_share=mem.votes.most_common(1)[0][1] / sum(mem.votes.values()), class_votes=mem.detections,
                 travel=travel))
         self._forget_old_boxes(frame_index)
         return out

@@ -28,7 +28,7 @@ class Observation:
     speed_mps: float | None  # ground speed over the last second
     in_speed_zone: bool = False
     helmetless: bool = False  # a no-helmet head box lies on this track's box
-    class_share: float = 1.0  # share of the track's detections that voted for vehicle_class
+    class_share: float = 1.0  # share of the track's vote (detections weighed by box height) for vehicle_class
     class_votes: int = 1  # detections the vote is based on
     travel: Point | None = None  # unit image direction from where the track was first measured to here
 

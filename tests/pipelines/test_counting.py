@@ -1,0 +1,35 @@
+"""15-minute counts: one count per track crossing the line, with the class the track ends with."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from pipelines.counting import Counter15
+from tests.pipelines.test_rules import CONFIG, obs
+
+
+def crossing(track_id: int, classes: list[str]) -> list:  # type: ignore[type-arg]
+    """A track driving up across the stop line (y=300), its voted class frame by frame."""
+    return [replace(obs(track_id, i, y=400 - 20 * i), vehicle_class=cls) for i, cls in enumerate(classes)]
+
+
+def test_a_crossing_track_is_counted_once() -> None:
+    counter = Counter15("CAM", CONFIG)
+    for o in crossing(1, ["car"] * 12) + crossing(1, ["car"] * 12):
+        counter.observe([o])
+    (only,) = counter.bins()
+    assert (only.vehicle_class, only.movement, only.count) == ("car", "in-1", 1)
+
+
+def test_the_count_takes_the_class_the_track_ends_with_and_zeroes_the_bin_it_left() -> None:
+    """Voted "bicycle" while far and unsure as it crossed, "motorbike" once seen closer: one
+    motorbike; the bicycle bin an earlier segment reported is set back to zero."""
+    counter = Counter15("CAM", CONFIG)
+    track = crossing(1, ["bicycle"] * 8 + ["motorbike"] * 4)
+    for o in track[:8]:
+        counter.observe([o])
+    assert [(b.vehicle_class, b.count) for b in counter.bins()] == [("bicycle", 1)]
+    for o in track[8:]:
+        counter.observe([o])
+    counter.forget(1)
+    assert sorted((b.vehicle_class, b.count) for b in counter.bins()) == [("bicycle", 0), ("motorbike", 1)]
