@@ -47,6 +47,7 @@ from pipelines.geometry import box_iou
 
 
 STITCH_BELOW_FPS = 12.0
+KIND_CHANGE_IOU = 0.5
 
 
 class _TrackerInput:
@@ -128,7 +129,8 @@ class Tracker:
                 needed: float | None = self.refit_iou  # at high rates on every update
                 if self._low_rate:  # at low rates only after ByteTrack lost and found it again
                     needed = None if int(r) in self._previous else self.stitch_iou
-                if m is None or (not _reverses(m, boxes[i], frame, self._video_fps) and (needed is None or (
+                if m is None or (not _reverses(m, boxes[i], frame, self._video_fps)
+                                 and not self._changes_kind(m, boxes[i], int(classes[i]), frame) and (needed is None or (
                         _GROUP[int(classes[i])] == _GROUP[m.class_id] and self._fit(m, boxes[i], frame) >= needed))):
                     ids[i] = tid
                     taken.add(tid)
@@ -172,6 +174,16 @@ class Tracker:
         # a ByteTrack id whose track has been forgotten is never trusted again: drop its alias
         self._alias = {r: t for r, t in self._alias.items() if t in self._memory}
         return ids
+
+    def _changes_kind(self, memory: _Seen, box: np.ndarray, class_id: int, frame: int) -> bool:
+        """The box is another kind of vehicle (two-wheeler / four-wheeler) away from where the
+        track was going: ByteTrack's buffered boxes let a car's id pass to a rider stopping in
+        front of it at 6 fps. A detector calling the same vehicle by the other kind for a frame
+        has a box on the predicted one."""
+        if _GROUP[class_id] == _GROUP[memory.class_id]:
+            return False
+        predicted = memory.box + memory.velocity * (frame - memory.frame)
+        return box_iou(tuple(predicted), tuple(box)) < KIND_CHANGE_IOU
 
     def _fit(self, memory: _Seen, box: np.ndarray, frame: int) -> float:
         """Buffered IoU of ``box`` with the remembered box carried forward at its velocity."""

@@ -149,3 +149,13 @@ def test_a_standing_vehicle_whose_box_jitters_keeps_its_id(fps: float, bottoms: 
     boxes = [[((672.0, bottom - 118.0, 709.0, float(bottom)), MOTORBIKE)] for bottom in bottoms * 4]
     seen = ids_of(Tracker(fps=fps, video_fps=fps), boxes)
     assert len({i for s in seen for i in s.values()}) == 1
+
+
+def test_a_standing_cars_id_does_not_pass_to_a_rider_stopping_in_front_of_it() -> None:
+    """At 6 fps a car stands cut by the picture's side; a rider stops in front of it and hides
+    it. The rider is a new track; the car called a motorbike for one frame keeps its id."""
+    car, rider = (1078.0, 377.0, 1280.0, 667.0), (1027.0, 492.0, 1161.0, 688.0)
+    seen = ids_of(Tracker(fps=6.0, video_fps=6.0), [[(car, CAR)]] * 6 + [[(rider, MOTORBIKE)]] * 4)
+    assert seen[6][tuple(int(v) for v in rider)] != seen[5][tuple(int(v) for v in car)]
+    flicker = ids_of(Tracker(fps=6.0, video_fps=6.0), [[(car, CAR)]] * 6 + [[(car, MOTORBIKE)]] + [[(car, CAR)]] * 3)
+    assert len({t for s in flicker for t in s.values()}) == 1
