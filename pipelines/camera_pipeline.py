@@ -42,7 +42,7 @@ from pipelines.rules.stop_line_geometry import StopLineGeometry
 from pipelines.rules.wrong_lane import WrongLaneRule
 from pipelines.rules.wrong_way import WrongWayRule
 from pipelines.signal_state import SignalReader
-from pipelines.track_book import TrackBook
+from pipelines.track_book import TrackBook, TrackMemory
 from pipelines.tracking import Tracker
 
 log = logging.getLogger(__name__)
@@ -280,7 +280,10 @@ class CameraPipeline:
         ``DUPLICATE_WINDOW_S``: the detector gave one vehicle two boxes (rider and bike) or
         the tracker re-assigned its id while it grew fast towards the camera. The tracks are
         the same vehicle when their boxes overlap in a frame both were seen, or when one
-        ended at most half a second before the other began where the first was last seen."""
+        ended at most half a second before the other began where the first was last seen —
+        or, on the ground, where the first was going (a wrong-way rider hidden for a few
+        frames behind parked cars reappears well down the picture: perspective speeds it up
+        in the image, not on the road)."""
         window = int(DUPLICATE_WINDOW_S * self.fps)
         self._recent_hits = [h for h in self._recent_hits if hit.frame_index - h.frame_index <= window]
         mine = self.book.tracks.get(hit.track_id)
@@ -296,7 +299,8 @@ class CameraPipeline:
             if shared and max(box_iou(mine.boxes[i], other.boxes[i]) for i in shared[-10:]) >= 0.3:
                 return True
             first, last = min(mine.boxes), max(other.boxes)
-            if 0 <= first - last <= 0.5 * self.fps and box_iou(mine.boxes[first], other.boxes[last]) >= 0.1:
+            if 0 <= first - last <= 0.5 * self.fps and (box_iou(mine.boxes[first], other.boxes[last]) >= 0.1
+                                                         or _continues_on_the_ground(other, mine)):
                 return True
         return False
 
@@ -382,3 +386,20 @@ class CameraPipeline:
         captions.add(f"đèn: {phase_vi(phase)}  bộ phát hiện: {self.detector.name}", (12, img.shape[0] - 32), size=18,
                      bold=True)
         return captions.render()
+
+
+def _continues_on_the_ground(before: TrackMemory, after: TrackMemory, tolerance_m: float = 2.5) -> bool:
+    """``after`` begins on the ground within ``tolerance_m`` of where ``before`` was going:
+    its last ground position carried on at its ground velocity (over its last second) to the
+    moment ``after`` was first placed."""
+    if len(before.history) < 2 or not after.history:
+        return False
+    end_at, end_g = before.history[-1][1], before.history[-1][3]
+    start_at, start_g = after.history[0][1], after.history[0][3]
+    old = next(((at, g) for _, at, _, g in before.history if (end_at - at).total_seconds() <= 1.0), None)
+    if end_g is None or start_g is None or old is None or old[1] is None or old[0] >= end_at:
+        return False
+    span = (end_at - old[0]).total_seconds()
+    ahead = (start_at - end_at).total_seconds() / span
+    predicted = (end_g[0] + (end_g[0] - old[1][0]) * ahead, end_g[1] + (end_g[1] - old[1][1]) * ahead)
+    return float(np.hypot(start_g[0] - predicted[0], start_g[1] - predicted[1])) <= tolerance_m

@@ -13,16 +13,17 @@ towards the camera while the top stays. A track that has already driven with its
 ``confirm`` observations is not judged again: in dense swarms a tracker id can pass from a rider to one meeting it head-on, and a
 real wrong-way rider is against the traffic from the moment it is seen.
 
-A track whose first box holds a standing vehicle's box (``merged_share`` of it inside) is
-that vehicle's box merged with something passing in front of it — a wrong-way rider passing
-a row of parked cars gives such boxes — and is not judged. (A rider appearing from behind
-a parked car has a box that lies on the car's, not one that holds it.)
+A track born on a standing vehicle of the same kind (two-wheeler or not) — its first box
+holding that vehicle's box or lying on it, ``merged_share`` inside — is a second box of that
+vehicle, which a wrong-way rider passing in front of a row of parked cars drags along: it
+is not judged. (A rider appearing from behind a parked car is another kind of vehicle.)
 """
 
 from __future__ import annotations
 
 from analytics.records import ViolationType
 from analytics.scene_config import SceneConfig
+from pipelines.classes import TWO_WHEELERS
 from pipelines.geometry import box_share_on
 from pipelines.rules.base import FrameContext, Observation, RuleHit
 
@@ -41,13 +42,16 @@ class WrongWayRule:
 
     def observe(self, observations: list[Observation], ctx: FrameContext) -> list[RuleHit]:
         hits = []
-        standing = [(o.track_id, o.box) for o in observations if o.speed_mps is not None and o.speed_mps < 1.0]
+        standing = [(o.track_id, o.box, o.vehicle_class in TWO_WHEELERS) for o in observations
+                    if o.speed_mps is None or o.speed_mps < 1.0]
         for obs in observations:
             if obs.track_id not in self._seen:
                 self._seen.add(obs.track_id)
-                if any(tid != obs.track_id and box_share_on(box, obs.box) >= self._merged_share
-                       for tid, box in standing):
-                    self._done.add(obs.track_id)  # born holding a parked vehicle's box
+                kind = obs.vehicle_class in TWO_WHEELERS
+                if any(tid != obs.track_id and two == kind
+                       and max(box_share_on(box, obs.box), box_share_on(obs.box, box)) >= self._merged_share
+                       for tid, box, two in standing):
+                    self._done.add(obs.track_id)  # a second box of a standing vehicle
             if obs.track_id in self._done:
                 continue
             direction = self._directions.get(obs.lane_id or "")
