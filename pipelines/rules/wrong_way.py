@@ -13,10 +13,11 @@ towards the camera while the top stays. A track that has already driven with its
 ``confirm`` observations is not judged again: in dense swarms a tracker id can pass from a rider to one meeting it head-on, and a
 real wrong-way rider is against the traffic from the moment it is seen.
 
-A track born on a standing vehicle of the same kind (two-wheeler or not) — its first box
-holding that vehicle's box or lying on it, ``merged_share`` inside — is a second box of that
-vehicle, which a wrong-way rider passing in front of a row of parked cars drags along: it
-is not judged. (A rider appearing from behind a parked car is another kind of vehicle.)
+A track born holding a standing vehicle's box (``merged_share`` of it inside) is that
+vehicle's box merged with something passing in front of it, and is never judged. A box lying on an older track's box of a standing vehicle of the same kind (two-wheeler or
+not) — either box ``merged_share`` inside the other — is a second box of that vehicle, which
+a wrong-way rider passing in front of a row of parked cars drags along: it is not judged
+while it lies there. (A rider appearing from behind a parked car is another kind of vehicle.)
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class WrongWayRule:
         self._directions = {lane.lane_id: lane.direction for lane in config.lanes}
         self._confirm = confirm
         self._merged_share = merged_share
-        self._seen: set[int] = set()
+        self._first_seen: dict[int, int] = {}  # track id → frame first observed
         self._run: dict[int, tuple[int, Observation]] = {}
         self._with: dict[int, int] = {}  # observations moving with the lane, per track
         self._done: set[int] = set()
@@ -43,16 +44,20 @@ class WrongWayRule:
     def observe(self, observations: list[Observation], ctx: FrameContext) -> list[RuleHit]:
         hits = []
         standing = [(o.track_id, o.box, o.vehicle_class in TWO_WHEELERS) for o in observations
-                    if o.speed_mps is None or o.speed_mps < 1.0]
+                    if o.speed_mps is not None and o.speed_mps < 1.0]
         for obs in observations:
-            if obs.track_id not in self._seen:
-                self._seen.add(obs.track_id)
-                kind = obs.vehicle_class in TWO_WHEELERS
-                if any(tid != obs.track_id and two == kind
-                       and max(box_share_on(box, obs.box), box_share_on(obs.box, box)) >= self._merged_share
-                       for tid, box, two in standing):
-                    self._done.add(obs.track_id)  # a second box of a standing vehicle
             if obs.track_id in self._done:
+                continue
+            if obs.track_id not in self._first_seen and any(
+                    box_share_on(box, obs.box) >= self._merged_share for tid, box, _ in standing if tid != obs.track_id):
+                self._done.add(obs.track_id)  # born holding a parked vehicle's box: never judged
+                continue
+            first_seen = self._first_seen.setdefault(obs.track_id, obs.frame_index)
+            kind = obs.vehicle_class in TWO_WHEELERS
+            if any(tid != obs.track_id and two == kind and self._first_seen.get(tid, first_seen) < first_seen
+                   and max(box_share_on(box, obs.box), box_share_on(obs.box, box)) >= self._merged_share
+                   for tid, box, two in standing):
+                self._run.pop(obs.track_id, None)  # a second box of a standing vehicle
                 continue
             direction = self._directions.get(obs.lane_id or "")
             moving = obs.speed_mps is None or obs.speed_mps > 1.0
@@ -85,7 +90,7 @@ class WrongWayRule:
         self._run.pop(track_id, None)
         self._with.pop(track_id, None)
         self._done.discard(track_id)
-        self._seen.discard(track_id)
+        self._first_seen.pop(track_id, None)
         return []
 
 
