@@ -79,3 +79,15 @@ def box_share_on(box: Sequence[float], other: Sequence[float]) -> float:
     """Share of ``box``'s area that lies on ``other``."""
     area = (box[2] - box[0]) * (box[3] - box[1])
     return box_intersection(box, other) / area if area > 0 else 0.0
+
+
+def box_nested_share(a: Sequence[float], b: Sequence[float]) -> float:
+    """How much one box lies on the other, whichever is inside the other (a box grown by
+    something merging into it still holds the box it was)."""
+    return max(box_share_on(a, b), box_share_on(b, a))
+
+
+def ground_velocity(times: Sequence[float], points: Sequence[Sequence[float]]) -> tuple[float, float]:
+    """Least-squares velocity (units per second) of ground ``points`` seen at ``times`` (s)."""
+    t, xy = np.asarray(times, float), np.asarray(points, float)
+    return float(np.polyfit(t, xy[:, 0], 1)[0]), float(np.polyfit(t, xy[:, 1], 1)[0])

@@ -18,7 +18,7 @@ import numpy as np
 from analytics.scene_config import SceneConfig
 from pipelines.classes import CLASSES, FOOTPRINT_M
 from pipelines.detections import Detections
-from pipelines.geometry import GroundMap, box_share_on, inside
+from pipelines.geometry import GroundMap, box_nested_share, ground_velocity, inside
 from pipelines.rules.base import Observation
 
 Box = tuple[float, float, float, float]
@@ -197,10 +197,8 @@ class TrackBook:
         heading = (dx / norm, dy / norm) if norm > 3.0 else None
         speed = None
         if now_g is not None and old_g is not None and span >= MIN_SPEED_S:
-            times = np.array([(h[1] - old_at).total_seconds() for h in window])
-            xs = np.array([h[3][0] for h in window])  # type: ignore[index]
-            ys = np.array([h[3][1] for h in window])  # type: ignore[index]
-            vx, vy = np.polyfit(times, xs, 1)[0], np.polyfit(times, ys, 1)[0]
+            vx, vy = ground_velocity([(h[1] - old_at).total_seconds() for h in window],
+                                     [h[3] for h in window])  # type: ignore[misc]
             speed = float(np.hypot(vx, vy))
             if speed > 0.8:
                 mem.ground_heading = (float(vx) / speed, float(vy) / speed)
@@ -247,4 +245,4 @@ def _standing(mem: TrackMemory, frames: int) -> bool:
     if not earlier:
         return False
     a, b = mem.boxes[last], mem.boxes[max(earlier)]
-    return max(box_share_on(a, b), box_share_on(b, a)) >= 0.5
+    return box_nested_share(a, b) >= 0.5

@@ -36,7 +36,7 @@ from datetime import datetime
 from analytics.records import ViolationType
 from analytics.scene_config import NoStoppingZone, SceneConfig
 from pipelines.classes import TWO_WHEELERS
-from pipelines.geometry import box_share_on, inside
+from pipelines.geometry import box_nested_share, box_share_on, inside
 from pipelines.rules.base import FrameContext, Observation, RuleHit
 
 
@@ -96,11 +96,11 @@ class IllegalStopRule:
                     self._dwelling[obs.track_id] = replace(inherited, box=obs.box, seen_at=obs.at)
             zone = next((z for z in self._zones if inside(z.polygon, obs.point)), None)
             stand = self._dwelling.get(obs.track_id)
-            moved_off = obs.speed_mps > self._moving and (stand is None or _on_spot(obs.box, stand.anchor) < self._stay)
+            moved_off = obs.speed_mps > self._moving and (stand is None or box_nested_share(obs.box, stand.anchor) < self._stay)
             if zone is None or moved_off or _queued(obs.box, stopped):
                 self._dwelling.pop(obs.track_id, None)
                 continue
-            older = self._older_on_spot(obs, stand) if obs.speed_mps < self._moving else None
+            older = self._olderbox_nested_share(obs, stand) if obs.speed_mps < self._moving else None
             if older is not None:
                 stand = older
             if stand is None and obs.speed_mps >= self._still:
@@ -114,7 +114,7 @@ class IllegalStopRule:
                 hits.append(self._hit(obs, replace(stand, zone=zone), dwell, through_occlusion=False))
         return hits
 
-    def _older_on_spot(self, obs: Observation, stand: _Stand | None) -> _Stand | None:
+    def _olderbox_nested_share(self, obs: Observation, stand: _Stand | None) -> _Stand | None:
         """The oldest dwell of another id, of the same kind of vehicle, whose stopping box
         this box lies on — older than this track's own."""
         two_wheeler = obs.vehicle_class in TWO_WHEELERS
@@ -145,11 +145,11 @@ class IllegalStopRule:
         self._done.add(obs.track_id)
         self._dwelling.pop(obs.track_id, None)
         for tid, other in list(self._dwelling.items()):
-            if other.two_wheeler == stand.two_wheeler and _on_spot(other.anchor, stand.anchor) >= self._stay:
+            if other.two_wheeler == stand.two_wheeler and box_nested_share(other.anchor, stand.anchor) >= self._stay:
                 del self._dwelling[tid]
                 self._done.add(tid)
         self._spots = [s for s in self._spots
-                       if s.two_wheeler != stand.two_wheeler or _on_spot(s.anchor, stand.anchor) < self._stay]
+                       if s.two_wheeler != stand.two_wheeler or box_nested_share(s.anchor, stand.anchor) < self._stay]
         zone = stand.zone
         note = " (có lúc bị che khuất)" if through_occlusion else ""
         return RuleHit(violation_type=self.violation_type, track_id=obs.track_id, frame_index=obs.frame_index,
@@ -167,12 +167,6 @@ class IllegalStopRule:
         self._known.pop(track_id, None)
         self._candidates.pop(track_id, None)
         return []
-
-
-def _on_spot(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    """How much one box lies on the other, whichever is inside the other (a box grown by a
-    rider merging into it still holds the box it stopped in)."""
-    return max(box_share_on(a, b), box_share_on(b, a))
 
 
 def _queued(box: tuple[float, float, float, float], stopped: list[tuple[float, float, float, float]]) -> bool:

@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from analytics.records import ViolationType
+from pipelines.geometry import ground_velocity
 from pipelines.rules.base import FrameContext, Observation, RuleHit
 
 
@@ -113,9 +114,7 @@ class SpeedingRule:
     def _passage_kmh(self, passage: list[tuple[datetime, tuple[float, float], int, str]]) -> float | None:
         if len(passage) < 3 or (passage[-1][0] - passage[0][0]).total_seconds() < self._min_passage_s:
             return None
-        t = np.array([(p[0] - passage[0][0]).total_seconds() for p in passage])
-        xy = np.array([p[1] for p in passage])
-        vx, vy = np.polyfit(t, xy[:, 0], 1)[0], np.polyfit(t, xy[:, 1], 1)[0]
+        vx, vy = ground_velocity([(p[0] - passage[0][0]).total_seconds() for p in passage], [p[1] for p in passage])
         return float(np.hypot(vx, vy)) * 3.6
 
     def finish(self, track_id: int, ctx: FrameContext) -> list[RuleHit]:

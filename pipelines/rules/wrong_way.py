@@ -25,7 +25,7 @@ from __future__ import annotations
 from analytics.records import ViolationType
 from analytics.scene_config import SceneConfig
 from pipelines.classes import TWO_WHEELERS
-from pipelines.geometry import box_share_on
+from pipelines.geometry import box_nested_share, box_share_on
 from pipelines.rules.base import FrameContext, Observation, RuleHit
 
 
@@ -55,7 +55,7 @@ class WrongWayRule:
             first_seen = self._first_seen.setdefault(obs.track_id, obs.frame_index)
             kind = obs.vehicle_class in TWO_WHEELERS
             if any(tid != obs.track_id and two == kind and self._first_seen.get(tid, first_seen) < first_seen
-                   and max(box_share_on(box, obs.box), box_share_on(obs.box, box)) >= self._merged_share
+                   and box_nested_share(box, obs.box) >= self._merged_share
                    for tid, box, two in standing):
                 self._run.pop(obs.track_id, None)  # a second box of a standing vehicle
                 continue
