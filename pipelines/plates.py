@@ -132,11 +132,10 @@ class PlateReader:
         fitting = [t for t in votes if not (vehicle_class in FOUR_WHEELERS and TWO_WHEELER_PLATE.match(t))]
         text = max(fitting or list(votes), key=lambda t: (votes[t], best[t][0]))
         confidence, plate = best[text]
-        if text not in fitting:
-            confidence = min(confidence, SUGGESTION_CONFIDENCE)
-        if SHORT_NUMBER.search(text):
-            # an old-style 4-digit number is also what a new 5-digit one looks like with a digit
-            # lost at the plate border: keep the read as a suggestion, but an officer confirms it
+        # an old-style 4-digit number is also what a new 5-digit one looks like with a digit lost
+        # at the plate border, and a two-wheeler's plate on a car is a misread: keep the read as
+        # a suggestion, but an officer confirms it
+        if text not in fitting or SHORT_NUMBER.search(text):
             confidence = min(confidence, SUGGESTION_CONFIDENCE)
         return PlateRead(text=text, confidence=round(confidence, 3), needs_review=confidence < self._min_conf,
                          crop=plate if plate is not None else fallback, raw=tuple(raw))
