@@ -526,7 +526,7 @@ def model_evaluate(
     data: Annotated[Path, typer.Option(help="data.yaml của bộ dữ liệu giữ lại (hạt giống mới)")] = Path(
         "data/runtime/heldout/data.yaml"),
     weights: Annotated[Path, typer.Option()] = MODEL_WEIGHTS,
-    imgsz: Annotated[int, typer.Option(min=160, max=1280)] = 480,
+    imgsz: Annotated[int, typer.Option(min=160, max=1280, help="Kích thước ảnh khi chạy (mặc định của pipeline)")] = 640,
     out: Annotated[Path | None, typer.Option(help="Ghi chỉ số ra JSON")] = Path("data/models/matthan-det.metrics.json"),
 ) -> None:
     """Đánh giá trên khung hình hạt giống mới: mAP50, mAP50-95, precision, recall theo lớp."""
