@@ -283,9 +283,11 @@ class CameraPipeline:
         ended at most half a second before the other began where the first was last seen —
         or, on the ground, where the first was going (a wrong-way rider hidden for a few
         frames behind parked cars reappears well down the picture: perspective speeds it up
-        in the image, not on the road)."""
+        in the image, not on the road). The continuation holds however long ago the first
+        track's violation was (a car standing in the wrong lane whose id changed 15 s later)."""
         window = int(DUPLICATE_WINDOW_S * self.fps)
-        self._recent_hits = [h for h in self._recent_hits if hit.frame_index - h.frame_index <= window]
+        self._recent_hits = [h for h in self._recent_hits
+                             if hit.frame_index - h.frame_index <= window or h.track_id in self.book.tracks]
         mine = self.book.tracks.get(hit.track_id)
         if mine is None or not mine.boxes:
             return False
@@ -296,7 +298,8 @@ class CameraPipeline:
             if other is None or not other.boxes:
                 continue
             shared = sorted(set(mine.boxes) & set(other.boxes))
-            if shared and max(box_iou(mine.boxes[i], other.boxes[i]) for i in shared[-10:]) >= 0.3:
+            if (hit.frame_index - earlier.frame_index <= window and shared
+                    and max(box_iou(mine.boxes[i], other.boxes[i]) for i in shared[-10:]) >= 0.3):
                 return True
             first, last = min(mine.boxes), max(other.boxes)
             if 0 <= first - last <= 0.5 * self.fps and (box_iou(mine.boxes[first], other.boxes[last]) >= 0.1

@@ -3,7 +3,8 @@
 Contract: the count line is the stop line when the scene has one, otherwise the
 horizontal line through the middle of the speed-calibration area (or of the frame).
 A track is counted when its ground-contact point has been seen on both sides of the
-line within the line's extent; its movement is the lane it crossed in (``other`` outside
+line within the line's extent, clear of it by a tenth of its box height (a standing box — a
+false detection on the road, a vehicle queued on the line — jitters by a few pixels); its movement is the lane it crossed in (``other`` outside
 the lanes) and its class the track's voted class as last seen — a track's vote goes on
 after it crosses, so the count takes its class when the track is forgotten (or when the
 bins are read). ``bins()`` returns ``CountBin``
@@ -40,13 +41,15 @@ def bin_start(at: datetime) -> datetime:
 
 
 class Counter15:
-    def __init__(self, camera_id: str, config: SceneConfig, *, margin_px: float = 2.0) -> None:
+    def __init__(self, camera_id: str, config: SceneConfig, *, margin_px: float = 2.0,
+                 margin_box_share: float = 0.1) -> None:
         self.camera_id = camera_id
         self.line = count_line(config)
         (x1, y1), (x2, y2) = self.line
         self._xmin, self._xmax = min(x1, x2) - 20, max(x1, x2) + 20
         self._length = max(1.0, ((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5)
         self._margin = margin_px
+        self._margin_share = margin_box_share
         self._sides: dict[int, set[int]] = {}
         self._counted: set[int] = set()
         self._open: dict[int, tuple[datetime, str, str]] = {}  # counted track → (bin, class so far, movement)
@@ -66,7 +69,7 @@ class Counter15:
             if obs.track_id in self._counted or not (self._xmin <= obs.point[0] <= self._xmax):
                 continue
             d = side_of_line(self.line, obs.point) / self._length
-            if abs(d) < self._margin:
+            if abs(d) < max(self._margin, self._margin_share * (obs.box[3] - obs.box[1])):
                 continue
             sides = self._sides.setdefault(obs.track_id, set())
             sides.add(1 if d > 0 else -1)

@@ -129,6 +129,7 @@ class PlateReader:
                     break  # two views agree with confidence: the other crops cannot outvote them
         if not votes:
             return PlateRead(text=None, confidence=None, needs_review=True, crop=fallback, raw=tuple(raw))
+        votes = _truncations_merged(votes, best)
         fitting = [t for t in votes if not (vehicle_class in FOUR_WHEELERS and TWO_WHEELER_PLATE.match(t))]
         text = max(fitting or list(votes), key=lambda t: (votes[t], best[t][0]))
         confidence, plate = best[text]
@@ -166,3 +167,21 @@ class PlateReader:
     def _plate_lines(lines: list[str]) -> list[str]:
         """Keep the lines that look like plate text (digits present), top to bottom."""
         return [line for line in lines if sum(ch.isdigit() for ch in line) >= 2][:2]
+
+
+def _truncations_merged(votes: Counter[str], best: dict[str, tuple[float, np.ndarray | None]]) -> Counter[str]:
+    """A 4-digit read that another view reads on as a 5-digit number (``68K-4020`` beside
+    ``68K-402.09``) is that plate with its last digit hidden — by the frame of the view, or by
+    a neighbour painted out of the crop: its votes go to the longer read."""
+    merged = Counter(votes)
+    for short in [t for t in votes if SHORT_NUMBER.search(t)]:
+        key = _alnum(short)
+        longer = [t for t in votes if t != short and not SHORT_NUMBER.search(t) and _alnum(t).startswith(key)]
+        if len(longer) == 1:
+            merged[longer[0]] += merged.pop(short)
+            best.pop(short, None)
+    return merged
+
+
+def _alnum(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalnum())

@@ -45,7 +45,7 @@ class TrackMemory:
     history: deque[tuple[int, datetime, tuple[float, float], tuple[float, float] | None]] = field(
         default_factory=lambda: deque(maxlen=64))
     boxes: dict[int, Box] = field(default_factory=dict)
-    crops: list[tuple[float, np.ndarray]] = field(default_factory=list)  # (box height, crop)
+    crops: list[tuple[float, np.ndarray]] = field(default_factory=list)  # (rank, crop), see _keep_crop
     ground_heading: tuple[float, float] | None = None
     away: bool | None = None  # last seen moving away from the camera (front = far end of the box)
     first_point: tuple[float, float] | None = None  # first measurable ground-contact point (pixels)
@@ -111,18 +111,19 @@ class TrackBook:
             point = (float(points[i][0]), float(points[i][1]))
             ground = (float(grounds[i][0]), float(grounds[i][1])) if grounds is not None else None
             mem.boxes[frame_index] = box
-            # the biggest view of a cut box lacks its plate; a detector's box often stops a few
-            # pixels short of the picture's edge where the vehicle runs out of it
-            if image is not None and not self.cut(box, edge=CROP_EDGE_PX):
-                self._keep_crop(mem, image, box, np.delete(dets.xyxy, i, axis=0))
+            # a detector's box often stops a few pixels short of the picture's edge where the
+            # vehicle runs out of it; a box cut at the top or bottom has lost its plate end
+            if image is not None and not self._cut_above_or_below(box):
+                self._keep_crop(mem, image, box, np.delete(dets.xyxy, i, axis=0),
+                                side_cut=self.cut(box, edge=CROP_EDGE_PX))
             measurable = self.measurable(box)
             if measurable:
                 if mem.first_point is None:
                     mem.first_point = point
                 mem.history.append((frame_index, at, point, ground))
-                heading, speed = self._motion(mem)
+                heading, speed, span = self._motion(mem)
             else:
-                ground, heading, speed = None, None, None
+                ground, heading, speed, span = None, None, None, 0.0
             cls = mem.vehicle_class
             front = ground
             if heading is not None and (speed is None or speed > MOVING_MPS):  # box jitter is no heading
@@ -149,16 +150,31 @@ class TrackBook:
                 front=front, lane_id=lane, heading=heading, speed_mps=speed,
                 in_speed_zone=self._speed_zone is not None and inside(self._speed_zone, point), helmetless=flagged,
                 class_share=mem.votes.most_common(1)[0][1] / sum(mem.votes.values()), class_votes=mem.detections,
-                travel=travel))
+                travel=travel, speed_span_s=span))
         self._forget_old_boxes(frame_index)
         return out
 
-    def _keep_crop(self, mem: TrackMemory, image: np.ndarray, box: Box, others: np.ndarray) -> None:
+    def _cut_above_or_below(self, box: Box) -> bool:
+        return box[1] <= CROP_EDGE_PX or box[3] >= self._h - CROP_EDGE_PX
+
+    def _keep_crop(self, mem: TrackMemory, image: np.ndarray, box: Box, others: np.ndarray, *,
+                   side_cut: bool) -> None:
         """Keep the lower part of the vehicle from its biggest views for plate reading, with
         every other vehicle's box painted out: a neighbour's plate in the crop must never be
-        read as this vehicle's."""
+        read as this vehicle's.
+
+        A view cut by the side of the picture often lost part of its plate, so such views are
+        kept only while the track has no clear view (a car parked at the edge of the picture
+        for its whole stay still shows its plate); they rank below every clear view, by how
+        much of the vehicle is in the picture (rank = box width − frame width: a car entering
+        from the side is tall and narrow, its plate still outside)."""
         height = box[3] - box[1]
-        if len(mem.crops) >= MAX_CROPS and height <= min(h for h, _ in mem.crops):
+        rank = (box[2] - box[0]) - self._w if side_cut else height
+        if side_cut and any(r >= 0 for r, _ in mem.crops):
+            return
+        if not side_cut:
+            mem.crops[:] = [(r, c) for r, c in mem.crops if r >= 0]
+        if len(mem.crops) >= MAX_CROPS and rank <= min(r for r, _ in mem.crops):
             return
         h, w = image.shape[:2]
         x1, y1, x2, y2 = box
@@ -171,6 +187,8 @@ class TrackBook:
         # where this vehicle's own plate can be: lower middle of its box (kept even if a
         # neighbour's loose box reaches into it)
         zx0, zx1 = int(x1 + 0.2 * (x2 - x1)) - cx0, int(x2 - 0.2 * (x2 - x1)) - cx0
+        if side_cut:  # the vehicle's middle, and its plate, lie towards the cut side
+            zx0, zx1 = (0, zx1) if x1 <= CROP_EDGE_PX else (zx0, crop.shape[1])
         zy0 = int(y1 + 0.6 * (y2 - y1)) - cy0
         own = crop[max(0, zy0):, max(0, zx0):max(0, zx1)].copy()
         for ox1, oy1, ox2, oy2 in others:
@@ -178,20 +196,21 @@ class TrackBook:
             if b > 0 and d > 0 and a < crop.shape[1] and c < crop.shape[0]:
                 crop[max(0, c):max(0, d), max(0, a):max(0, b)] = 128
         crop[max(0, zy0):, max(0, zx0):max(0, zx1)] = own
-        mem.crops.append((height, crop))
+        mem.crops.append((rank, crop))
         mem.crops.sort(key=lambda item: -item[0])
         del mem.crops[MAX_CROPS:]
 
-    def _motion(self, mem: TrackMemory) -> tuple[tuple[float, float] | None, float | None]:
-        """Image heading and ground speed over about the last second."""
+    def _motion(self, mem: TrackMemory) -> tuple[tuple[float, float] | None, float | None, float]:
+        """Image heading and ground speed over about the last second, and the seconds of
+        track they are measured over."""
         _, now_at, now_pt, now_g = mem.history[-1]
         window = [h for h in mem.history if (now_at - h[1]).total_seconds() <= 1.0]
         if len(window) < 3:
-            return None, None
+            return None, None, 0.0
         _, old_at, old_pt, old_g = window[0]
         span = (now_at - old_at).total_seconds()
         if span < MIN_HEADING_S:
-            return None, None
+            return None, None, span
         dx, dy = now_pt[0] - old_pt[0], now_pt[1] - old_pt[1]
         norm = float(np.hypot(dx, dy))
         heading = (dx / norm, dy / norm) if norm > 3.0 else None
@@ -202,7 +221,7 @@ class TrackBook:
             speed = float(np.hypot(vx, vy))
             if speed > 0.8:
                 mem.ground_heading = (float(vx) / speed, float(vy) / speed)
-        return heading, speed
+        return heading, speed, span
 
     def _forget_old_boxes(self, frame_index: int) -> None:
         limit = frame_index - self._box_memory

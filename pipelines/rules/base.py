@@ -31,6 +31,7 @@ class Observation:
     class_share: float = 1.0  # share of the track's vote (detections weighed by box height) for vehicle_class
     class_votes: int = 1  # detections the vote is based on
     travel: Point | None = None  # unit image direction from where the track was first measured to here
+    speed_span_s: float = 1.0  # seconds of track speed_mps is measured over (less for a young track)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -3,12 +3,16 @@
 Debounced: the track must have been seen at least twice before the line, and the crossing
 counts only once the vehicle is clearly into the junction (``enter`` past the line, 2 m or
 15 px, twice in a row), so queued vehicles whose estimated front jitters around the line
-do not trigger it. The phase is the one when the front first passed the line's margin.
+do not trigger it. With a ground calibration, a front that passed the line's margin and stayed
+past it for ``hold_s`` (a rider who crossed on red and stopped on the zebra, 1–2 m over) has
+crossed too: jitter goes back over the margin, a stop past it does not. The phase is the one
+when the front first passed the line's margin.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from analytics.records import ViolationType
 from pipelines.rules.base import FrameContext, Observation, RuleHit
@@ -19,17 +23,19 @@ from pipelines.rules.stop_line_geometry import StopLineGeometry
 class _State:
     before: int = 0
     after: int = 0
-    first_after: tuple[int, object, str] | None = None  # frame, time, phase
+    first_after: tuple[int, datetime, str] | None = None  # frame, time, phase
+    past_since: datetime | None = None  # since when the front has stayed past the line's margin
     done: bool = False
 
 
 class RedLightRule:
     violation_type = ViolationType.RED_LIGHT
 
-    def __init__(self, line: StopLineGeometry, *, confirm: int = 2) -> None:
+    def __init__(self, line: StopLineGeometry, *, confirm: int = 2, hold_s: float = 1.0) -> None:
         self._line = line
         self._confirm = confirm
         self._enter = 2.0 if line.calibrated else 15.0
+        self._hold_s = hold_s if line.calibrated else None
         self._states: dict[int, _State] = {}
 
     def observe(self, observations: list[Observation], ctx: FrameContext) -> list[RuleHit]:
@@ -41,19 +47,24 @@ class RedLightRule:
             pos = self._line.position(obs)
             if pos is None:
                 continue
+            if pos <= self._line.margin:
+                state.past_since = None  # back on the line: a stay past it starts again
             if pos < -self._line.margin:
                 state.before += 1
                 state.after, state.first_after = 0, None
             elif pos > self._line.margin and state.before >= self._confirm:
                 if state.first_after is None:
                     state.first_after = (obs.frame_index, obs.at, ctx.signal)
+                if state.past_since is None:
+                    state.past_since = obs.at
                 state.after = state.after + 1 if pos > self._enter else 0
-                if state.after >= self._confirm:
+                stayed = self._hold_s is not None and (obs.at - state.past_since).total_seconds() >= self._hold_s
+                if state.after >= self._confirm or stayed:
                     state.done = True
                     frame, at, phase = state.first_after
                     if phase == "red":
                         hits.append(RuleHit(violation_type=self.violation_type, track_id=obs.track_id,
-                                            frame_index=frame, at=at, vehicle_class=obs.vehicle_class,  # type: ignore[arg-type]
+                                            frame_index=frame, at=at, vehicle_class=obs.vehicle_class,
                                             detail="qua vạch dừng khi đèn đỏ"))
         return hits
 

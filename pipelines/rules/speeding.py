@@ -6,6 +6,10 @@ zone its one-second speeds are collected; when it leaves the zone (or ends) afte
 least ``min_s`` seconds and ``min_samples`` speeds inside, the 75th percentile of those speeds is its measured
 speed, so one jumpy box does not make a speeder and a short glimpse is not judged.
 
+Only speeds measured over ``min_span_s`` of track count as one-second speeds: a young track's
+speed is that of its first few tenths of a second (a rider braking as it enters the picture
+reads its entry speed, not the one-second average the law fines).
+
 A vehicle that crosses the zone in under a second at a low frame rate (a 70 km/h motorbike
 at 6 fps is in a 20 m zone for six frames) has too few one-second speeds; its speed is then
 the slope of its ground positions in the zone against time (least squares, at least three
@@ -49,9 +53,10 @@ class SpeedingRule:
 
     def __init__(self, limit_kmh: float, *, tolerance_kmh: float = 0.0, min_s: float = 0.3, min_samples: int = 4,
                  min_passage_s: float = 0.5, window_s: float = 1.0, turn_aspect: float = 1.6,
-                 far_edge_y: float | None = None) -> None:
+                 far_edge_y: float | None = None, min_span_s: float = 0.8) -> None:
         """``far_edge_y``: the image row of the zone's far edge (None: anywhere outside is far)."""
         self._min_samples = min_samples
+        self._min_span_s = min_span_s
         self._min_passage_s = min_passage_s
         self._window_s = window_s
         self._turn_aspect = turn_aspect
@@ -79,7 +84,8 @@ class SpeedingRule:
                         runs.append(_Run(aspect=aspect, counts_from=obs.at + timedelta(seconds=self._window_s)
                                          if wait else obs.at))
                     runs[-1].passage.append((obs.at, obs.ground, obs.frame_index, obs.vehicle_class))
-                if runs and obs.speed_mps is not None and obs.at >= runs[-1].counts_from:
+                if (runs and obs.speed_mps is not None and obs.speed_span_s >= self._min_span_s
+                        and obs.at >= runs[-1].counts_from):
                     runs[-1].samples.append((obs.speed_mps * 3.6, obs.frame_index, obs.at, obs.vehicle_class))
             elif obs.track_id in self._runs:
                 hits.extend(self._judge(obs.track_id))

@@ -13,6 +13,11 @@ towards the camera while the top stays. A track that has already driven with its
 ``confirm`` observations is not judged again: in dense swarms a tracker id can pass from a rider to one meeting it head-on, and a
 real wrong-way rider is against the traffic from the moment it is seen.
 
+Ground covered across a gap in the track (unseen for longer than ``max_gap_s`` and three of
+its usual observation intervals) does not count: there the tracker re-found the id, and in a
+row of parked cars it may re-find it on the next car, nearer the camera — a jump against the
+lane by a vehicle that then stands. The run starts again after such a gap.
+
 A track born holding a standing vehicle's box (``merged_share`` of it inside) is that
 vehicle's box merged with something passing in front of it, and is never judged. A box lying on an older track's box of a standing vehicle of the same kind (two-wheeler or
 not) — either box ``merged_share`` inside the other — is a second box of that vehicle, which
@@ -21,6 +26,8 @@ while it lies there. (A rider appearing from behind a parked car is another kind
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from analytics.records import ViolationType
 from analytics.scene_config import SceneConfig
@@ -32,10 +39,13 @@ from pipelines.rules.base import FrameContext, Observation, RuleHit
 class WrongWayRule:
     violation_type = ViolationType.WRONG_WAY
 
-    def __init__(self, config: SceneConfig, *, confirm: int = 4, merged_share: float = 0.8) -> None:
+    def __init__(self, config: SceneConfig, *, confirm: int = 4, merged_share: float = 0.8,
+                 max_gap_s: float = 0.3) -> None:
         self._directions = {lane.lane_id: lane.direction for lane in config.lanes}
         self._confirm = confirm
         self._merged_share = merged_share
+        self._max_gap_s = max_gap_s
+        self._seen: dict[int, tuple[datetime, float]] = {}  # track id → last observed, last interval (s)
         self._first_seen: dict[int, int] = {}  # track id → frame first observed
         self._run: dict[int, tuple[int, Observation]] = {}
         self._with: dict[int, int] = {}  # observations moving with the lane, per track
@@ -53,6 +63,8 @@ class WrongWayRule:
                 self._done.add(obs.track_id)  # born holding a parked vehicle's box: never judged
                 continue
             first_seen = self._first_seen.setdefault(obs.track_id, obs.frame_index)
+            if self._after_gap(obs):
+                self._run.pop(obs.track_id, None)
             kind = obs.vehicle_class in TWO_WHEELERS
             if any(tid != obs.track_id and two == kind and self._first_seen.get(tid, first_seen) < first_seen
                    and box_nested_share(box, obs.box) >= self._merged_share
@@ -86,7 +98,15 @@ class WrongWayRule:
                                     detail=f"ngược chiều làn {obs.lane_id}"))
         return hits
 
+    def _after_gap(self, obs: Observation) -> bool:
+        """The track was unseen for longer than ``max_gap_s`` and three of its last intervals."""
+        last = self._seen.get(obs.track_id)
+        gap = (obs.at - last[0]).total_seconds() if last is not None else 0.0
+        self._seen[obs.track_id] = (obs.at, gap if last is not None and gap > 0 else (last[1] if last else 0.0))
+        return last is not None and gap > max(self._max_gap_s, 3 * last[1])
+
     def finish(self, track_id: int, ctx: FrameContext) -> list[RuleHit]:
+        self._seen.pop(track_id, None)
         self._run.pop(track_id, None)
         self._with.pop(track_id, None)
         self._done.discard(track_id)

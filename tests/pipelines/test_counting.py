@@ -33,3 +33,13 @@ def test_the_count_takes_the_class_the_track_ends_with_and_zeroes_the_bin_it_lef
         counter.observe([o])
     counter.forget(1)
     assert sorted((b.vehicle_class, b.count) for b in counter.bins()) == [("bicycle", 0), ("motorbike", 1)]
+
+
+def test_a_standing_box_jittering_on_the_line_is_not_counted() -> None:
+    """A false detection on the empty road, or a vehicle queued on the line: its box bottom
+    jitters a few pixels either side of the line (here 120 px tall, ±5 px)."""
+    counter = Counter15("CAM", CONFIG)
+    for i in range(20):
+        o = obs(1, i, y=300 + (5 if i % 2 else -5))
+        counter.observe([replace(o, box=(o.box[0], o.box[3] - 120, o.box[2], o.box[3]))])
+    assert counter.bins() == ()

@@ -79,3 +79,12 @@ def test_a_four_wheeler_read_as_a_two_wheeler_plate_goes_to_review(cls: str | No
     crop = np.full((40, 80, 3), 200, np.uint8)
     read = _ScriptedReads(reads).read([crop] * len(reads), vehicle_class=cls)
     assert (read.text, read.needs_review) == (text, review)
+
+
+def test_a_read_with_its_last_digit_hidden_counts_for_the_whole_plate() -> None:
+    """One view lost the last digit under a neighbour's painted-out box: ``68K-402.0`` parses as
+    the old 4-digit ``68K-4020``; the view that reads ``68K-402.09`` names the plate."""
+    crop = np.full((40, 80, 3), 200, np.uint8)
+    reads = [(["68K-402.0"], 0.999), (["68K-402.0"], 0.999), (["68K-402.09"], 0.99)]  # 2nd: a closer look
+    read = _ScriptedReads(reads).read([crop] * 2, vehicle_class="car")
+    assert (read.text, read.needs_review) == ("68K-402.09", False)

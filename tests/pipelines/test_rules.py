@@ -97,6 +97,25 @@ def test_red_light_fires_once_per_track_and_independently_per_track() -> None:
     assert sorted(h.track_id for h in hits) == [1, 2]
 
 
+@pytest.mark.parametrize(("name", "fronts", "expected"), [
+    # fronts: ground metres past the line (negative: before it), 10 observations a second
+    ("crosses on red and stops 1.2 m over", [-6, -4, -2, -0.5] + [0.6, 1.0, 1.2] + [1.2] * 10, 1),
+    ("stops 0.3 m over (on the line)", [-6, -4, -2, -0.5] + [0.3] * 14, 0),
+    ("front jitters across the margin while queued", [-6, -4, -2] + [0.7, 0.4] * 8, 0),
+    ("stays over the line for less than a second", [-6, -4, -2, -0.5] + [1.2] * 8 + [0.2] * 5, 0),
+])
+def test_red_light_a_front_that_stays_over_the_line_has_crossed(name: str, fronts: list[float], expected: int) -> None:
+    """With a ground calibration, a rider who crossed on red and stopped on the zebra (short of
+    the 2 m that marks a crossing) crossed all the same; a front jittering across the margin did not."""
+    cfg, gm = _calibrated()
+    line = StopLineGeometry(cfg, gm)
+    frames = [("red", [with_ground(obs(1, i, y=300 + 20 * -f), gm)]) for i, f in enumerate(fronts)]
+    hits = run(RedLightRule(line), frames)
+    assert len(hits) == expected, name
+    if hits:
+        assert hits[0].frame_index == 4  # when the front passed the line's margin
+
+
 def test_stop_line_line_outside_extent_is_ignored() -> None:
     assert LINE.position(obs(1, 0, x=1000, y=250)) is None  # beside the line: other carriageway
 
@@ -167,6 +186,20 @@ def test_wrong_way_needs_the_whole_box_to_move(name: str, top_moves: float, expe
         o = replace(obs(1, i, x=700, y=bottom, cls="motorbike", lane="in-2", heading=None if i == 0 else (0.0, 1.0),
                         speed=4.0), box=box)
         frames.append(("green", [o]))
+    assert len(run(WrongWayRule(CONFIG), frames)) == expected, name
+
+
+@pytest.mark.parametrize(("name", "frames_ys", "expected"), [
+    # (frame, box bottom): the heading of the last second still reads "coming down" after a jump
+    ("an id re-found 0.8 s later on the next parked car, nearer the camera",
+     [(i, 300) for i in range(8)] + [(16 + i, 350 + (i % 2)) for i in range(8)], 0),
+    ("a wrong-way rider hidden for 0.8 s who drives on",
+     [(i, 300 + 12 * i) for i in range(4)] + [(12 + i, 444 + 12 * i) for i in range(8)], 1),
+])
+def test_wrong_way_ground_covered_across_a_gap_does_not_count(name: str, frames_ys: list[tuple[int, float]],
+                                                             expected: int) -> None:
+    frames = [("green", [obs(1, f, x=700, y=y, cls="car", lane="in-2", heading=(0.0, 1.0), speed=3.0)])
+              for f, y in frames_ys]
     assert len(run(WrongWayRule(CONFIG), frames)) == expected, name
 
 
@@ -264,6 +297,18 @@ def test_speeding(name: str, speeds_kmh: list[float], expected: int, reported: f
     assert len(hits) == expected, name
     if reported is not None:
         assert hits[0].speed_kmh == pytest.approx(reported, abs=1.0)
+
+
+@pytest.mark.parametrize(("name", "young_kmh", "later_kmh", "expected"), [
+    ("brakes as it enters: its first tenths read 47, its one-second speeds 41", 47.0, 41.0, 0),
+    ("steady 47: the one-second speeds read it too", 47.0, 47.0, 1),
+])
+def test_speeding_counts_only_speeds_measured_over_most_of_a_second(name: str, young_kmh: float, later_kmh: float,
+                                                                    expected: int) -> None:
+    seq = [("green", [replace(in_zone(1, i, young_kmh if i < 8 else later_kmh), speed_span_s=min(1.0, i / FPS))])
+           for i in range(4, 14)]  # a speed from 0.4 s of track on
+    seq.append(("green", [obs(1, 14, y=100, in_zone=False)]))
+    assert len(run(SpeedingRule(40, tolerance_kmh=5), seq)) == expected, name
 
 
 def test_speeding_is_judged_when_the_track_ends_inside_the_zone() -> None:

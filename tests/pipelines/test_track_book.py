@@ -1,5 +1,5 @@
 """Track book: plate crops hold only the vehicle's own plate, never a neighbour's, and a box
-cut by the frame edge gives no crop."""
+cut by the top or bottom of the picture gives no crop."""
 
 from __future__ import annotations
 
@@ -73,11 +73,34 @@ def test_a_box_cut_by_the_side_of_the_picture_has_a_lane_but_no_motion() -> None
     assert bottom_obs.lane_id is None
 
 
-def test_a_box_stopping_just_short_of_the_edge_gives_no_crop() -> None:
+def test_a_view_cut_by_the_side_is_read_only_while_the_track_has_no_clear_view() -> None:
+    """A car parked at the edge of the picture for its whole stay still shows its plate; once
+    the vehicle is seen whole, its cut views (often missing part of the plate) are dropped."""
     book = TrackBook(CONFIG, fps=25, lost_frames=30, box_memory_frames=100)
+    t0 = datetime(2026, 3, 2, tzinfo=UTC)
     near = (1033, 351, 1275, 629)  # the car runs out of the picture; its box ends 5 px short
-    book.observe(detections(near), 0, datetime(2026, 3, 2, tzinfo=UTC), frame_with_plates(near))
-    assert book.tracks[1].crops == []
+    image = np.zeros((720, 1280, 3), np.uint8)
+    image[589:609, 1200:1260] = WHITE  # its plate near the cut side, inside the picture
+    book.observe(detections(near), 0, t0, image)
+    (rank, crop), = book.tracks[1].crops
+    assert rank < 0 and (crop == WHITE).all(axis=2).sum() == 60 * 20  # the plate, not painted out
+    clear = (900, 300, 1100, 500)
+    book.observe(detections(clear), 1, t0 + timedelta(seconds=0.04), frame_with_plates(clear))
+    (rank, crop), = book.tracks[1].crops
+    assert rank == 200
+    book.observe(detections(near), 2, t0 + timedelta(seconds=0.08), image)  # bigger, but cut
+    assert [r for r, _ in book.tracks[1].crops] == [200]
+
+
+def test_cut_views_rank_by_how_much_of_the_vehicle_is_in_the_picture() -> None:
+    book = TrackBook(CONFIG, fps=25, lost_frames=30, box_memory_frames=100)
+    t0 = datetime(2026, 3, 2, tzinfo=UTC)
+    entering = [(1180, 440, 1279, 690), (1150, 420, 1279, 670), (1120, 400, 1279, 650)]  # tall, narrow
+    parked = (1040, 330, 1280, 546)  # most of the car in the picture, smaller
+    image = np.zeros((720, 1280, 3), np.uint8)
+    for i, box in enumerate(entering + [parked]):
+        book.observe(detections(box), i, t0 + timedelta(seconds=i / 25), image)
+    assert book.tracks[1].crops[0][0] == 240 - 1280
 
 
 def test_a_track_that_ended_standing_keeps_its_plate_views() -> None:
