@@ -28,6 +28,7 @@ from bootstrap import (
 )
 from dashboard.app_factory import create_app
 from dashboard.services import DashboardServices
+from demo_pipelines import DemoPipelineJob, demo_feeds
 from layers.map_figure import Tiles
 from logsetup import configure_logging
 from pipelines.scheduler import IntervalJob, build_scheduler
@@ -63,10 +64,18 @@ def build(settings: Settings):  # type: ignore[no-untyped-def]
         geodata=geodata, tiles=tiles,
         default_edition=settings.map.boundary_edition, timezone=settings.timezone,
     )
-    scheduler = build_scheduler([
-        IntervalJob(job_id="warehouse-checkpoint", func=warehouse.checkpoint,
-                    seconds=settings.scheduler.checkpoint_minutes * 60),
-    ])
+    jobs = [IntervalJob(job_id="warehouse-checkpoint", func=warehouse.checkpoint,
+                        seconds=settings.scheduler.checkpoint_minutes * 60)]
+    feeds = demo_feeds(warehouse, settings.data.sim_scenes_dir) if settings.demo.pipeline_every_s else ()
+    if feeds:
+        job = DemoPipelineJob(warehouse, feeds, every_s=settings.demo.pipeline_every_s,
+                              seconds=settings.demo.pipeline_seconds, evidence_root=settings.storage.evidence_dir,
+                              models_dir=settings.data.models_dir, scenes_dir=settings.data.scenes_dir)
+        jobs.append(IntervalJob(job_id="demo-pipelines", func=job, seconds=settings.demo.pipeline_every_s,
+                                first_after_s=15))
+        log.info("live demo pipelines: %s, %d s of each every %d s",
+                 ", ".join(f.camera_id for f in feeds), settings.demo.pipeline_seconds, settings.demo.pipeline_every_s)
+    scheduler = build_scheduler(jobs)
     return create_app(services), scheduler, warehouse
 
 
@@ -98,7 +107,10 @@ def main() -> int:
         log.info("Ctrl+C: stopping")
     finally:
         if scheduler.running:
-            scheduler.shutdown(wait=False)
+            for job in scheduler.get_jobs():
+                getattr(job.func, "stop", lambda: None)()  # long jobs end after the camera in hand
+            log.info("stopping: waiting for a running job to write what it has done")
+            scheduler.shutdown(wait=True)
         warehouse.checkpoint()
         warehouse.close()
         log.info("stopped")

@@ -72,7 +72,9 @@ class HistoryResult:
     skipped: bool
 
 
-def _evidence_for(site_kind: str, camera_id: str) -> str:
+def scene_for_site(site_kind: str, camera_id: str) -> str:
+    """The simulator scene that looks like a demo camera's site (its evidence pool and its
+    live demo recording)."""
     if site_kind == "gateway_bridge":
         return "cau_tan_de"
     if site_kind == "intersection":
@@ -104,7 +106,7 @@ def prepare_history(warehouse: Warehouse, *, days: int, seed: int = 2024, end: d
         pool = build_pool([load_sim_scene(p) for p in sorted(scenes_dir.glob("*.yaml"))], evidence_root)
         site_kind = {c.camera_id: c.site_kind for c in cameras}
         history.violations["evidence_path"] = [
-            pool.get(_evidence_for(site_kind[cid], cid)) for cid in history.violations["camera_id"]]
+            pool.get(scene_for_site(site_kind[cid], cid)) for cid in history.violations["camera_id"]]
     if previous and previous[0]:
         log.info("replacing the previous demo history window (slower: deletes millions of rows)")
     # Each table in its own transaction; the window is marked done only after all four, so

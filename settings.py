@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent
@@ -112,6 +112,18 @@ class DemoSettings(_Section):
         True, title="Khi kho dữ liệu chưa có camera, nạp danh mục và lịch sử mô phỏng lúc khởi động"
     )
     history_days: int = Field(180, ge=0, le=730, title="Số ngày lịch sử mô phỏng (0 = không tạo)")
+    pipeline_every_s: int = Field(
+        300, ge=0, le=86_400,
+        title="Chu kỳ chạy pipeline trực tiếp trên camera mô phỏng (giây; 0 = tắt): mỗi chu kỳ, mỗi cảnh "
+              "mô phỏng một camera vi phạm được ghi hình và xử lý đầy đủ",
+    )
+    pipeline_seconds: int = Field(30, ge=2, le=600, title="Độ dài đoạn ghi hình được xử lý mỗi chu kỳ (giây)")
+
+    @model_validator(mode="after")
+    def _window_fits(self) -> DemoSettings:
+        if self.pipeline_every_s and self.pipeline_seconds > self.pipeline_every_s:
+            raise ValueError("pipeline_seconds must not exceed pipeline_every_s")
+        return self
 
 
 class Settings(BaseSettings):

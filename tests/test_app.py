@@ -27,7 +27,7 @@ def test_first_start_prepares_the_demo(config_file: Path) -> None:
         with warehouse.reader() as cur:
             counts = queries.table_counts(cur)
         assert counts["cameras"] == 481 and counts["sites"] == 111
-        assert [job.id for job in scheduler.get_jobs()] == ["warehouse-checkpoint"]
+        assert [job.id for job in scheduler.get_jobs()] == ["warehouse-checkpoint", "demo-pipelines"]
         assert "/map" in {page["path"] for page in __import__("dash").page_registry.values()}
         anonymous = dash_app.server.test_client().get("/map")
         assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
@@ -57,7 +57,8 @@ def free_port() -> int:
 def test_server_process_serves_and_stops_cleanly(config_file: Path) -> None:
     port = free_port()
     env = {**os.environ, "MATTHAN_CONFIG": str(config_file), "MATTHAN_SERVER__PORT": str(port),
-           "MATTHAN_SCHEDULER__ENABLED": "true", "MATTHAN_LOGGING__LEVEL": "INFO"}
+           "MATTHAN_SCHEDULER__ENABLED": "true", "MATTHAN_LOGGING__LEVEL": "INFO",
+           "MATTHAN_DEMO__PIPELINE_EVERY_S": "0"}  # the live demo pipelines are tested in test_demo_pipelines
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

@@ -52,6 +52,8 @@ def test_relative_paths_anchor_at_root(tmp_path: Path) -> None:
         ("map:\n  boundary_edition: '2030'\n", "map.boundary_edition:"),
         ("logging:\n  level: LOUD\n", "logging.level:"),
         ("timezone: Europe/Paris\n", "timezone:"),
+        ("demo:\n  pipeline_every_s: 60\n  pipeline_seconds: 90\n",
+         "demo: Value error, pipeline_seconds must not exceed pipeline_every_s"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path: Path, text: str, expected: str) -> None:
