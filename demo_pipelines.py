@@ -10,7 +10,10 @@ simulator (the demo's stand-in for the camera's NVR); runs the whole pipeline on
 (detection, tracking, rules, plates, evidence); and writes the violations, count bins and the
 ``pipeline_runs`` row in one transaction. A window already in ``pipeline_runs`` is skipped:
 a restart or a killed process redoes only what was not written, and violation ids are
-deterministic. A failing camera is logged and recorded as a failed run; the others go on.
+deterministic. A recording that cannot be decoded ends as a failed run (as every pipeline run
+does); a camera whose recording cannot be made is logged and left for its next window; the
+others go on. The video stack (cv2, ultralytics, the renderer) is imported on the first run,
+not at start-up.
 
 This module is part of the composition root (it joins ``simulator``, ``pipelines`` and the
 warehouse, which those folders may not import from each other).
@@ -30,10 +33,6 @@ from pathlib import Path
 from analytics.records import PipelineRun
 from analytics.warehouse import Warehouse
 from bootstrap import scene_for_site
-from pipelines.segment_runner import run_id_for
-from pipelines.video_job import VideoJobError, process_file
-from simulator.clip import render_clip
-from simulator.world import load_sim_scene
 
 log = logging.getLogger(__name__)
 
@@ -97,11 +96,17 @@ class DemoPipelineJob:
         return runs
 
     def _already_processed(self, camera_id: str, start: datetime) -> bool:
+        from pipelines.segment_runner import run_id_for
+
         with self._warehouse.reader() as cur:
             return cur.execute("SELECT count(*) FROM pipeline_runs WHERE run_id = ?",
                                [run_id_for(camera_id, start)]).fetchone()[0] > 0
 
     def _process(self, feed: DemoFeed, start: datetime) -> PipelineRun | None:
+        from pipelines.video_job import VideoJobError, process_file
+        from simulator.clip import render_clip
+        from simulator.world import load_sim_scene
+
         work = Path(tempfile.mkdtemp(prefix="matthan-demo-"))
         try:
             scene = load_sim_scene(feed.scene_path)

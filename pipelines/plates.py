@@ -129,7 +129,7 @@ class PlateReader:
                     break  # two views agree with confidence: the other crops cannot outvote them
         if not votes:
             return PlateRead(text=None, confidence=None, needs_review=True, crop=fallback, raw=tuple(raw))
-        votes = _truncations_merged(votes, best)
+        votes = _truncations_merged(votes)
         fitting = [t for t in votes if not (vehicle_class in FOUR_WHEELERS and TWO_WHEELER_PLATE.match(t))]
         text = max(fitting or list(votes), key=lambda t: (votes[t], best[t][0]))
         confidence, plate = best[text]
@@ -169,7 +169,7 @@ class PlateReader:
         return [line for line in lines if sum(ch.isdigit() for ch in line) >= 2][:2]
 
 
-def _truncations_merged(votes: Counter[str], best: dict[str, tuple[float, np.ndarray | None]]) -> Counter[str]:
+def _truncations_merged(votes: Counter[str]) -> Counter[str]:
     """A 4-digit read that another view reads on as a 5-digit number (``68K-4020`` beside
     ``68K-402.09``) is that plate with its last digit hidden — by the frame of the view, or by
     a neighbour painted out of the crop: its votes go to the longer read."""
@@ -179,7 +179,6 @@ def _truncations_merged(votes: Counter[str], best: dict[str, tuple[float, np.nda
         longer = [t for t in votes if t != short and not SHORT_NUMBER.search(t) and _alnum(t).startswith(key)]
         if len(longer) == 1:
             merged[longer[0]] += merged.pop(short)
-            best.pop(short, None)
     return merged
 
 

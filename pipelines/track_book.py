@@ -168,8 +168,7 @@ class TrackBook:
         for its whole stay still shows its plate); they rank below every clear view, by how
         much of the vehicle is in the picture (rank = box width − frame width: a car entering
         from the side is tall and narrow, its plate still outside)."""
-        height = box[3] - box[1]
-        rank = (box[2] - box[0]) - self._w if side_cut else height
+        rank = (box[2] - box[0]) - self._w if side_cut else box[3] - box[1]
         if side_cut and any(r >= 0 for r, _ in mem.crops):
             return
         if not side_cut:

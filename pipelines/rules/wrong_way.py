@@ -101,9 +101,13 @@ class WrongWayRule:
     def _after_gap(self, obs: Observation) -> bool:
         """The track was unseen for longer than ``max_gap_s`` and three of its last intervals."""
         last = self._seen.get(obs.track_id)
-        gap = (obs.at - last[0]).total_seconds() if last is not None else 0.0
-        self._seen[obs.track_id] = (obs.at, gap if last is not None and gap > 0 else (last[1] if last else 0.0))
-        return last is not None and gap > max(self._max_gap_s, 3 * last[1])
+        if last is None:
+            self._seen[obs.track_id] = (obs.at, 0.0)
+            return False
+        seen_at, interval = last
+        gap = (obs.at - seen_at).total_seconds()
+        self._seen[obs.track_id] = (obs.at, gap or interval)
+        return gap > max(self._max_gap_s, 3 * interval)
 
     def finish(self, track_id: int, ctx: FrameContext) -> list[RuleHit]:
         self._seen.pop(track_id, None)
