@@ -501,6 +501,58 @@ def model_dataset(
     typer.echo(f"{summary.root}: {summary.images} ảnh; hộp theo lớp {summary.boxes}")
 
 
+@model_app.command("mine")
+def model_mine(
+    out: Annotated[Path, typer.Option(help="Bộ dữ liệu nhận thêm các khung hình khó (phần train)")] = Path(
+        "data/runtime/dataset"),
+    weights: Annotated[Path, typer.Option(help="Trọng số hiện tại")] = MODEL_WEIGHTS,
+    seeds: Annotated[str, typer.Option(help="Hạt giống MỚI (chưa dùng để huấn luyện hay đánh giá)")] = "11,12",
+    seconds: Annotated[float, typer.Option(min=1, max=600)] = 40.0,
+    stride: Annotated[int, typer.Option(min=1, max=250)] = 8,
+    imgsz: Annotated[int, typer.Option(min=160, max=1280, help="Kích thước ảnh khi chạy (như pipeline)")] = 640,
+    mix: Annotated[str | None, typer.Option(help="Tỉ lệ loại xe như ở 'model dataset'")] = None,
+) -> None:
+    """Tìm khung hình khó: dựng khung hình mới, chạy trọng số hiện tại, giữ lại những khung hình
+    mô hình nhận sai (báo nhầm, nhầm lớp, bỏ sót) và thêm chúng vào bộ dữ liệu huấn luyện."""
+    import collections
+    import shutil
+    import tempfile
+
+    from pipelines.hard_frames import select_hard_frames
+    from simulator.dataset import CLASSES, build_dataset, write_data_yaml
+
+    scenes = [_guard(lambda p=path: load_sim_scene(p)) for path in sorted(SCENES_DIR.glob("*.yaml"))]
+    shares = None
+    if mix:
+        try:
+            shares = {k.strip(): float(v) for k, v in (part.split("=", 1) for part in mix.split(",") if part.strip())}
+        except ValueError:
+            raise typer.BadParameter(f"--mix: '{mix}' không đúng dạng lớp=tỉ_lệ,…") from None
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="mine-", dir=out) as tmp:
+        staging = Path(tmp)
+        try:
+            rendered = build_dataset(scenes, staging, seeds=[int(s) for s in seeds.split(",") if s.strip()],
+                                     seconds=seconds, stride=stride, split="train", mix=shares)
+        except ValueError as exc:
+            raise typer.BadParameter(f"--mix: {exc}") from None
+        hard = select_hard_frames(weights, staging / "images" / "train", staging / "labels" / "train",
+                                  names=CLASSES, imgsz=imgsz)
+        for folder in ("images", "labels"):
+            (out / folder / "train").mkdir(parents=True, exist_ok=True)
+        kinds: collections.Counter[str] = collections.Counter()
+        for frame in hard:
+            shutil.copyfile(frame.image, out / "images" / "train" / f"{frame.image.stem}_hard.jpg")
+            shutil.copyfile(frame.label, out / "labels" / "train" / f"{frame.image.stem}_hard.txt")
+            kinds.update(f"báo nhầm {c}" for c in frame.errors.false_positives)
+            kinds.update(f"nhầm {a}→{b}" for a, b in frame.errors.confusions)
+            kinds.update(f"bỏ sót {c}" for c in frame.errors.misses)
+    write_data_yaml(out)
+    typer.echo(f"{len(hard)} khung hình khó trên {sum(rendered.images.values())} đã thêm vào {out}")
+    for kind, n in kinds.most_common():
+        typer.echo(f"  {kind}: {n}")
+
+
 @model_app.command("train")
 def model_train(
     data: Annotated[Path, typer.Option(help="data.yaml của bộ dữ liệu")] = Path("data/runtime/dataset/data.yaml"),
