@@ -472,6 +472,16 @@ MODEL_YAML = Path("data/models/matthan-det.yaml")
 MODEL_WEIGHTS = Path("data/models/matthan-det.pt")
 
 
+def _mix_shares(mix: str | None) -> dict[str, float] | None:
+    """``--mix`` 'class=share,…' as a dict (None when not given)."""
+    if not mix:
+        return None
+    try:
+        return {k.strip(): float(v) for k, v in (part.split("=", 1) for part in mix.split(",") if part.strip())}
+    except ValueError:
+        raise typer.BadParameter(f"--mix: '{mix}' không đúng dạng lớp=tỉ_lệ,…") from None
+
+
 @model_app.command("dataset")
 def model_dataset(
     out: Annotated[Path, typer.Option(help="Thư mục bộ dữ liệu (định dạng YOLO)")] = Path("data/runtime/dataset"),
@@ -488,12 +498,7 @@ def model_dataset(
 
     scenes = [_guard(lambda p=path: load_sim_scene(p)) for path in sorted(SCENES_DIR.glob("*.yaml"))]
     seed_list = [int(s) for s in seeds.split(",") if s.strip()]
-    shares = None
-    if mix:
-        try:
-            shares = {k.strip(): float(v) for k, v in (part.split("=", 1) for part in mix.split(",") if part.strip())}
-        except ValueError:
-            raise typer.BadParameter(f"--mix: '{mix}' không đúng dạng lớp=tỉ_lệ,…") from None
+    shares = _mix_shares(mix)
     try:
         summary = build_dataset(scenes, out, seeds=seed_list, seconds=seconds, stride=stride, split=split, mix=shares)
     except ValueError as exc:
@@ -522,12 +527,7 @@ def model_mine(
     from simulator.dataset import CLASSES, build_dataset, write_data_yaml
 
     scenes = [_guard(lambda p=path: load_sim_scene(p)) for path in sorted(SCENES_DIR.glob("*.yaml"))]
-    shares = None
-    if mix:
-        try:
-            shares = {k.strip(): float(v) for k, v in (part.split("=", 1) for part in mix.split(",") if part.strip())}
-        except ValueError:
-            raise typer.BadParameter(f"--mix: '{mix}' không đúng dạng lớp=tỉ_lệ,…") from None
+    shares = _mix_shares(mix)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="mine-", dir=out) as tmp:
         staging = Path(tmp)

@@ -150,3 +150,11 @@ def test_permission_matrix_doc_is_current(tmp_path: Path) -> None:
     out = tmp_path / "permissions.md"
     assert CliRunner().invoke(app, ["users", "matrix", "--write", str(out)]).exit_code == 0
     assert out.read_text(encoding="utf-8") == (ROOT / "docs" / "permissions.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("command", ["dataset", "mine"])
+def test_bad_class_mix_names_the_option(command: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["model", command, "--out", str(tmp_path / "ds"), "--mix", "bicycle"])
+    assert result.exit_code == 2
+    assert "--mix: 'bicycle'" in result.output
+    assert not (tmp_path / "ds" / "images").exists()
