@@ -19,8 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.geometry import box_iou as iou
-from pipelines.geometry import box_share_on
+from pipelines.geometry import box_iou as iou, box_share_on
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -111,7 +110,7 @@ def select_hard_frames(weights: Path, images_dir: Path, labels_dir: Path, *, nam
     hard: list[HardFrame] = []
     for start in range(0, len(images), batch):
         chunk = images[start:start + batch]
-        results = model.predict([str(p) for p in chunk], imgsz=imgsz, conf=min_confidence * 0.5, device="cpu",
+        results = model.predict([str(p) for p in chunk], imgsz=imgsz, conf=min_confidence, device="cpu",
                                 verbose=False)
         for image, result in zip(chunk, results, strict=True):
             height, width = result.orig_shape
