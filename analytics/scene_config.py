@@ -127,6 +127,9 @@ class Detector(_Model):
     confidence: dict[VehicleClass, float] = Field(
         default_factory=dict, description="Per-class minimum confidence (others use default_confidence)")
     default_confidence: float = Field(0.1, gt=0, lt=1, description="Minimum confidence of a detection (ByteTrack uses the low ones to keep tracks)")
+    track_confidence: float = Field(
+        0.5, ge=0, lt=1, description="A track is counted and can raise a violation only once the median confidence of "
+        "its last 10 detections has reached this (its low-confidence boxes still keep it tracked); 0 = every track")
     motion_gating: bool = Field(True, description="Run yolo only when something moves (or once a second)")
     detect_fps: float | None = Field(None, gt=0, le=120, description="Detection rate; None = every frame")
 

@@ -6,8 +6,9 @@ rendered with a seed never used while tuning (9000+), processed by the full pipe
 precision / recall per violation type, speed error, plate exact-match on legible plates,
 count accuracy per class.
 
-Run: .venv/bin/python bench/bench_accuracy.py [--detector yolo|motion] [--seconds 60]
-→ prints, writes bench/results/accuracy_<detector>.json
+Run: .venv/bin/python bench/bench_accuracy.py [--detector yolo|motion] [--seconds 60] [--seed N]
+→ prints, writes bench/results/accuracy_<detector>.json (``_seed<N>`` added for another seed
+than 9001: a second set of clips nothing was tuned on, to check the first set's figures)
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ def variant(scene: SimScene, condition: str) -> SimScene:
     scale = float(extra.pop("traffic_scale", 1.0))  # type: ignore[arg-type]
     data["traffic"]["vehicles_per_minute"] *= scale
     return SimScene.model_validate({**data, **extra})
+
+
+DEFAULT_SEED = 9001
 
 
 def evaluate(clip_dir: Path, scene: SimScene, condition: str, seed: int, seconds: float, detector: str,
@@ -123,7 +127,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--conditions", default=",".join(CONDITIONS))
     parser.add_argument("--scenes", default="")
-    parser.add_argument("--seed", type=int, default=9001)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                        help="render seed; another than the default writes its own results file (a second set of "
+                             "fresh clips, to check the figures are not those of one set)")
     parser.add_argument("--models", type=Path, default=ROOT / "data" / "models")
     parser.add_argument("--detect-fps", type=float, default=None, help="detection rate (default: every frame)")
     args = parser.parse_args()
@@ -144,7 +150,8 @@ def main() -> None:
                     print("    ", line)
     summary = aggregate(rows)
     print(json.dumps(summary, indent=2, ensure_ascii=False))
-    suffix = f"_{args.detect_fps:g}fps" if args.detect_fps else ""
+    suffix = (f"_{args.detect_fps:g}fps" if args.detect_fps else "") + (
+        f"_seed{args.seed}" if args.seed != DEFAULT_SEED else "")
     out = ROOT / "bench" / "results" / f"accuracy_{args.detector}{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"measured_at": datetime.now(UTC).isoformat(), "machine": platform.machine(),

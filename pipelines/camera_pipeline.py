@@ -61,6 +61,7 @@ DUPLICATE_WINDOW_S = 3.0
 class Detector(Protocol):
     name: str
     helmet_classes: bool
+    track_confidence: float  # median confidence a track must reach before it counts (TrackBook)
 
     def detect(self, image: np.ndarray) -> Detections: ...
 
@@ -95,7 +96,7 @@ class _Pending:
 class _Overlay:
     """What the annotated review video shows on frames between detections."""
 
-    boxes: list[tuple[int, Box, str]] = field(default_factory=list)
+    boxes: list[tuple[int, Box, str, bool]] = field(default_factory=list)  # (track, box, class, confirmed)
     hits: list[tuple[int, str]] = field(default_factory=list)  # (until frame, text)
 
 
@@ -125,7 +126,8 @@ class CameraPipeline:
         self.tracker = Tracker(fps=detect_fps, video_fps=fps)
         lost = int(round(1.5 * fps))
         self.book = TrackBook(config, fps=fps, lost_frames=lost,
-                              box_memory_frames=int(fps * (options.pre_s + options.post_s + 4)))
+                              box_memory_frames=int(fps * (options.pre_s + options.post_s + 4)),
+                              confirm_confidence=detector.track_confidence)
         self.signal = SignalReader(config.signal)
         self.counter = Counter15(camera_id, config)
         self.ring = FrameRing(fps=fps, seconds=options.pre_s + options.post_s + 2.0)
@@ -246,7 +248,7 @@ class CameraPipeline:
         helmetless = dets.extra.get("no_helmet")
         observations = self.book.observe(tracked, frame.index, frame.at, frame.image, helmetless)
         self.counter.observe(observations)
-        self._overlay.boxes = [(o.track_id, o.box, o.vehicle_class) for o in observations]
+        self._overlay.boxes = [(o.track_id, o.box, o.vehicle_class, o.confirmed) for o in observations]
         return observations
 
     def _apply_rules(self, observations: list[Observation], ctx: FrameContext, segment_start: datetime) -> None:
@@ -314,7 +316,15 @@ class CameraPipeline:
         if not ready:
             return []
         self._pending = [p for p in self._pending if p not in ready]
-        return [self._violation(p) for p in ready]
+        return [self._violation(p) for p in ready if self._confirmed(p.hit)]
+
+    def _confirmed(self, hit: RuleHit) -> bool:
+        """Whether the detector was ever sure of the violating vehicle (``TrackBook``) by the
+        end of the post-roll: a track of boxes it only half believed — lane dashes between
+        two cars read as a bicycle — raises no violation."""
+        ids = [hit.track_id] + ([hit.origin_track_id] if hit.origin_track_id is not None else [])
+        memories = [m for i in ids if (m := self.book.tracks.get(i)) is not None]
+        return not memories or any(m.confirmed for m in memories)
 
     def _violation(self, pending: _Pending) -> Violation:
         hit = pending.hit
@@ -379,10 +389,13 @@ class CameraPipeline:
         (cx1, cy1), (cx2, cy2) = self.counter.line
         cv2.line(img, (int(cx1), int(cy1)), (int(cx2), int(cy2)), (255, 200, 0), 1)
         captions = Captions(img)
-        for tid, box, cls in self._overlay.boxes:
+        for tid, box, cls, confirmed in self._overlay.boxes:
             x1, y1, x2, y2 = (int(v) for v in box)
-            cv2.rectangle(img, (x1, y1), (x2, y2), (0, 255, 255), 2)
-            captions.add(f"{tid} {cls}", (x1, max(0, y1 - 16)), size=13, colour_bgr=(0, 255, 255))
+            # a track the detector is not yet sure of is neither counted nor judged: grey, with "?"
+            colour = (0, 255, 255) if confirmed else (160, 160, 160)
+            cv2.rectangle(img, (x1, y1), (x2, y2), colour, 2 if confirmed else 1)
+            captions.add(f"{tid} {cls}" + ("" if confirmed else " ?"), (x1, max(0, y1 - 16)), size=13,
+                         colour_bgr=colour)
         self._overlay.hits = [(until, text) for until, text in self._overlay.hits if until >= frame.index]
         for row, (_, text) in enumerate(self._overlay.hits[-6:]):
             captions.add(text, (12, 52 + 26 * row), size=20, colour_bgr=(0, 0, 255), bold=True)

@@ -4,10 +4,14 @@ Contract: the count line is the stop line when the scene has one, otherwise the
 horizontal line through the middle of the speed-calibration area (or of the frame).
 A track is counted when its ground-contact point has been seen on both sides of the
 line within the line's extent, clear of it by a tenth of its box height (a standing box — a
-false detection on the road, a vehicle queued on the line — jitters by a few pixels); its movement is the lane it crossed in (``other`` outside
-the lanes) and its class the track's voted class as last seen — a track's vote goes on
-after it crosses, so the count takes its class when the track is forgotten (or when the
-bins are read). ``bins()`` returns ``CountBin``
+false detection on the road, a vehicle queued on the line — jitters by a few pixels); its
+movement is the lane it crossed in (``other`` outside the lanes) and its class the track's
+voted class as last seen — a track's vote goes on after it crosses, so the count takes its
+class when the track is forgotten (or when the bins are read).
+
+Only a confirmed track (``Observation.confirmed``, see ``TrackBook``) is in the counts: a
+track that crossed before the detector was sure of it is counted once it is, in the bin it
+crossed in, and never if it is not. ``bins()`` returns ``CountBin``
 records keyed by (camera, 15-minute bin start UTC, class, movement).
 """
 
@@ -53,16 +57,19 @@ class Counter15:
         self._sides: dict[int, set[int]] = {}
         self._counted: set[int] = set()
         self._open: dict[int, tuple[datetime, str, str]] = {}  # counted track → (bin, class so far, movement)
+        self._confirmed: set[int] = set()
         self._closed: Counter[tuple[datetime, str, str]] = Counter()
         self._reported: set[tuple[datetime, str, str]] = set()
 
     @property
     def counts(self) -> Counter[tuple[datetime, str, str]]:
         """Vehicles per (bin start, class, movement), open tracks with their class so far."""
-        return self._closed + Counter(self._open.values())
+        return self._closed + Counter(v for tid, v in self._open.items() if tid in self._confirmed)
 
     def observe(self, observations: list[Observation]) -> None:
         for obs in observations:
+            if obs.confirmed:
+                self._confirmed.add(obs.track_id)
             if obs.track_id in self._open:
                 start, _, movement = self._open[obs.track_id]
                 self._open[obs.track_id] = (start, obs.vehicle_class, movement)
@@ -81,8 +88,12 @@ class Counter15:
     def forget(self, track_id: int) -> None:
         self._sides.pop(track_id, None)
         self._counted.discard(track_id)
+        confirmed = track_id in self._confirmed
+        self._confirmed.discard(track_id)
         if track_id in self._open:
-            self._closed[self._open.pop(track_id)] += 1
+            bin_key = self._open.pop(track_id)
+            if confirmed:
+                self._closed[bin_key] += 1
 
     def bins(self) -> tuple[CountBin, ...]:
         """Every bin counted so far (the totals replace what an earlier segment wrote), and a

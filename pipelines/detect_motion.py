@@ -25,6 +25,7 @@ GATE_WIDTH = 320  # a gate only needs how much of the road moves, not the blobs
 class MotionDetector:
     name = "motion"
     helmet_classes = False
+    track_confidence = 0.0  # every blob has the same confidence: it is no evidence for or against a track
 
     def __init__(self, config: SceneConfig, *, learning_rate: float = 0.002, work_width: int = WORK_WIDTH) -> None:
         w, h = config.frame.width, config.frame.height

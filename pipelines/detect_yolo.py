@@ -2,7 +2,8 @@
 
 Contract: ``YoloDetector(weights, ...)`` loads user-supplied or shipped weights from a
 local file (never from a hub); ``detect(image)`` returns boxes of our classes only, each
-above its class's confidence. Heads without a helmet, when the model has such a class,
+above its class's confidence. ``track_confidence`` is what the pipeline asks of a track
+before counting it or judging it (``TrackBook``). Heads without a helmet, when the model has such a class,
 are returned in ``Detections.extra['no_helmet']``.
 
 ``runtime="onnx"`` (default) runs the model with ONNX Runtime (``onnx_model``): ``.onnx``
@@ -27,8 +28,10 @@ class YoloDetector:
     name = "yolo"
 
     def __init__(self, weights: Path, *, imgsz: int = 640, confidence: dict[str, float] | None = None,
-                 default_confidence: float = 0.3, runtime: str = "onnx", cache_dir: Path | None = None) -> None:
+                 default_confidence: float = 0.3, runtime: str = "onnx", cache_dir: Path | None = None,
+                 track_confidence: float = 0.5) -> None:
         self.weights = weights
+        self.track_confidence = track_confidence
         self.warnings: list[str] = []
         self._onnx: OnnxDetectionModel | None = None
         self._model = None

@@ -14,6 +14,12 @@ A vehicle that crosses the zone in under a second at a low frame rate (a 70 km/h
 at 6 fps is in a 20 m zone for six frames) has too few one-second speeds; its speed is then
 the slope of its ground positions in the zone against time (least squares, at least three
 positions over ``min_passage_s``) — the average over the passage, as section control does.
+A shorter passage is judged only when it covers at least ``min_passage_m`` of road and its
+steps agree (the fastest no more than ``step_agreement`` times the slowest): a 70 km/h rider
+hidden behind a car until it is in the zone is seen there for three frames at 6 fps, 6 m of
+road. With the position of a box on the ground good to about 0.2 m in the zone, 5 m of
+passage measures the speed within 8 % — well inside a 5 km/h margin at these speeds — and
+step agreement rejects a passage joined from two vehicles (an id switch jumps metres).
 
 A track measured beyond the far edge of the zone (``far_edge_y``, image rows above it) before
 it entered gives one-second speeds once it has been in the zone for ``window_s``: its window
@@ -52,12 +58,15 @@ class SpeedingRule:
     violation_type = ViolationType.SPEEDING
 
     def __init__(self, limit_kmh: float, *, tolerance_kmh: float = 0.0, min_s: float = 0.3, min_samples: int = 4,
-                 min_passage_s: float = 0.5, window_s: float = 1.0, turn_aspect: float = 1.6,
-                 far_edge_y: float | None = None, min_span_s: float = 0.8) -> None:
+                 min_passage_s: float = 0.5, min_passage_m: float = 5.0, step_agreement: float = 1.5,
+                 window_s: float = 1.0, turn_aspect: float = 1.6, far_edge_y: float | None = None,
+                 min_span_s: float = 0.8) -> None:
         """``far_edge_y``: the image row of the zone's far edge (None: anywhere outside is far)."""
         self._min_samples = min_samples
         self._min_span_s = min_span_s
         self._min_passage_s = min_passage_s
+        self._min_passage_m = min_passage_m
+        self._step_agreement = step_agreement
         self._window_s = window_s
         self._turn_aspect = turn_aspect
         self._legal_limit = limit_kmh
@@ -118,10 +127,24 @@ class SpeedingRule:
         return self._passage_kmh(run.passage)
 
     def _passage_kmh(self, passage: list[tuple[datetime, tuple[float, float], int, str]]) -> float | None:
-        if len(passage) < 3 or (passage[-1][0] - passage[0][0]).total_seconds() < self._min_passage_s:
+        if len(passage) < 3:
+            return None
+        if (passage[-1][0] - passage[0][0]).total_seconds() < self._min_passage_s and not self._short_but_clear(passage):
             return None
         vx, vy = ground_velocity([(p[0] - passage[0][0]).total_seconds() for p in passage], [p[1] for p in passage])
         return float(np.hypot(vx, vy)) * 3.6
+
+    def _short_but_clear(self, passage: list[tuple[datetime, tuple[float, float], int, str]]) -> bool:
+        (x0, y0), (x1, y1) = passage[0][1], passage[-1][1]
+        if float(np.hypot(x1 - x0, y1 - y0)) < self._min_passage_m:
+            return False
+        steps = []
+        for (t_a, (xa, ya), _, _), (t_b, (xb, yb), _, _) in zip(passage, passage[1:]):
+            dt = (t_b - t_a).total_seconds()
+            if dt <= 0:
+                return False
+            steps.append(float(np.hypot(xb - xa, yb - ya)) / dt)
+        return min(steps) > 0 and max(steps) <= self._step_agreement * min(steps)
 
     def finish(self, track_id: int, ctx: FrameContext) -> list[RuleHit]:
         hits = self._judge(track_id) if track_id in self._runs else []

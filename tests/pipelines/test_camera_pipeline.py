@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from pipelines.camera_pipeline import CameraPipeline, PipelineOptions
 from pipelines.classes import CLASSES
@@ -26,17 +27,20 @@ class ScriptedDetector:
 
     name = "scripted"
     helmet_classes = False
+    track_confidence = 0.0
 
-    def __init__(self, boxes_at) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, boxes_at, *, confidence: float = 0.9, track_confidence: float = 0.0) -> None:  # type: ignore[no-untyped-def]
         self._boxes_at = boxes_at
         self._frame = 0
+        self._confidence = confidence
+        self.track_confidence = track_confidence
 
     def detect(self, image: np.ndarray) -> Detections:
         boxes = self._boxes_at(self._frame)
         self._frame += 1
         if not boxes:
             return Detections.empty()
-        return Detections(xyxy=np.asarray(boxes, np.float32), confidence=np.full(len(boxes), 0.9, np.float32),
+        return Detections(xyxy=np.asarray(boxes, np.float32), confidence=np.full(len(boxes), self._confidence, np.float32),
                           class_id=np.full(len(boxes), MOTORBIKE, np.int64))
 
 
@@ -46,8 +50,8 @@ def wrong_way_rider(x: float, frame: int) -> tuple[float, float, float, float]:
     return (x - 22, y - 90, x + 22, y)
 
 
-def run(boxes_at) -> list[str]:  # type: ignore[no-untyped-def]
-    pipeline = CameraPipeline(camera_id="C1", config=CONFIG, detector=ScriptedDetector(boxes_at), fps=25.0,
+def run(boxes_at, detector: ScriptedDetector | None = None) -> list[str]:  # type: ignore[no-untyped-def]
+    pipeline = CameraPipeline(camera_id="C1", config=CONFIG, detector=detector or ScriptedDetector(boxes_at), fps=25.0,
                               options=PipelineOptions(rules=("wrong_way",)))
     image = np.zeros((720, 1280, 3), np.uint8)
     frames = [VideoFrame(camera_id="C1", index=i, at=T0 + timedelta(seconds=i / 25), image=image) for i in range(60)]
@@ -66,6 +70,17 @@ def test_one_vehicle_seen_as_two_boxes_is_one_violation() -> None:
 
 def test_two_riders_side_by_side_are_two_violations() -> None:
     assert run(lambda frame: [wrong_way_rider(700, frame), wrong_way_rider(820, frame)]) == ["wrong_way", "wrong_way"]
+
+
+@pytest.mark.parametrize(("name", "confidence", "expected"), [
+    ("boxes the detector is sure of", 0.9, ["wrong_way"]),
+    ("boxes it only half believes (a phantom on road markings)", 0.48, []),
+])
+def test_only_a_track_the_detector_was_sure_of_raises_a_violation(name: str, confidence: float,
+                                                                   expected: list[str]) -> None:
+    detector = ScriptedDetector(lambda frame: [wrong_way_rider(760, frame)], confidence=confidence,
+                                track_confidence=0.5)
+    assert run(None, detector) == expected, name
 
 
 class CountingSource(VideoFileSource):

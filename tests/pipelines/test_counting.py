@@ -43,3 +43,23 @@ def test_a_standing_box_jittering_on_the_line_is_not_counted() -> None:
         o = obs(1, i, y=300 + (5 if i % 2 else -5))
         counter.observe([replace(o, box=(o.box[0], o.box[3] - 120, o.box[2], o.box[3]))])
     assert counter.bins() == ()
+
+
+def test_a_track_the_detector_was_never_sure_of_is_not_counted() -> None:
+    """Lane dashes between two cars, tracked as a bicycle across the line: no count."""
+    counter = Counter15("CAM", CONFIG)
+    for o in crossing(1, ["bicycle"] * 12):
+        counter.observe([replace(o, confirmed=False)])
+    assert counter.bins() == ()
+    counter.forget(1)
+    assert counter.bins() == ()
+
+
+def test_a_track_confirmed_after_crossing_is_counted_in_the_bin_it_crossed_in() -> None:
+    counter = Counter15("CAM", CONFIG)
+    track = crossing(1, ["car"] * 12)
+    for i, o in enumerate(track):
+        counter.observe([replace(o, confirmed=i >= 10)])  # crossed at frame 5, sure of it from frame 10
+    counter.forget(1)
+    (only,) = counter.bins()
+    assert (only.vehicle_class, only.count, only.bin_start) == ("car", 1, track[0].at.replace(minute=30, second=0))

@@ -371,13 +371,26 @@ def _passage(speed_kmh: float, frames: int, fps: float) -> list[tuple[str, list[
     ("70 km/h through the zone in 6 frames at 6 fps", 70.0, 6, 1),
     ("45 km/h through the zone in 6 frames at 6 fps", 45.0, 6, 0),
     ("80 km/h seen for 2 frames: too short to judge", 80.0, 2, 0),
+    ("72 km/h seen for 3 frames (0.33 s, 6.7 m): short but clear", 72.0, 3, 1),
+    ("45 km/h seen for 3 frames (0.33 s, 4.2 m): too little road to judge", 45.0, 3, 0),
+    ("60 km/h seen for 3 frames at 25 fps (0.08 s, 1.3 m)", 60.0, 3, 0),
 ])
 def test_speeding_from_the_passage_when_one_second_speeds_are_too_few(name: str, speed_kmh: float, frames: int,
                                                                       expected: int) -> None:
-    hits = run(SpeedingRule(50, min_samples=3), _passage(speed_kmh, frames, 6.0))
+    fps = 25.0 if "25 fps" in name else 6.0
+    hits = run(SpeedingRule(50, min_samples=3), _passage(speed_kmh, frames, fps))
     assert len(hits) == expected, name
     if expected:
         assert hits[0].speed_kmh == pytest.approx(speed_kmh, abs=0.5)
+
+
+def test_speeding_a_short_passage_whose_steps_disagree_is_not_judged() -> None:
+    """Three boxes over 0.33 s whose middle step is three times the first: two vehicles joined
+    by an id switch, not one vehicle's speed."""
+    seq = _passage(72.0, 3, 6.0)
+    moved = [replace(o, ground=(3.0, y)) for (_, [o]), y in zip(seq[:3], (0.0, 1.5, 6.5))]
+    seq = [("green", [o]) for o in moved] + seq[3:]
+    assert run(SpeedingRule(50, min_samples=3), seq) == []
 
 
 @pytest.mark.parametrize(("name", "speed_kmh", "expected"), [

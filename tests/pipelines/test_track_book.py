@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pytest
 
 from pipelines.detections import Detections
 from analytics.scene_config import SceneConfig
@@ -125,3 +126,70 @@ def test_a_track_that_ended_standing_keeps_its_plate_views() -> None:
 
     book.drop(7, 50 + 25 * 901)  # a quarter of an hour later the parked views are gone
     assert book.views(1) == []
+
+
+def scored(box: tuple[float, float, float, float], confidence: float) -> Detections:
+    return Detections(xyxy=np.asarray([box], np.float32), confidence=np.asarray([confidence], np.float32),
+                      class_id=np.asarray([4], np.int64), track_id=np.asarray([1], np.int64))
+
+
+@pytest.mark.parametrize(("name", "confidences", "confirmed"), [
+    ("a sure vehicle: confirmed on its first box", [0.9, 0.85, 0.9], [True, True, True]),
+    ("a vehicle with weak frames: confirmed once its median passes 0.5", [0.3, 0.2, 0.8, 0.9, 0.9],
+     [False, False, False, True, True]),
+    ("lane dashes between two cars, read as a bicycle up to 0.51: never", [0.41, 0.25, 0.47, 0.51, 0.23, 0.22, 0.39,
+                                                                           0.27, 0.51, 0.32, 0.26, 0.43],
+     [False] * 12),
+    ("once confirmed, weak frames later do not take it back", [0.9, 0.2, 0.2, 0.2, 0.2], [True] * 5),
+])
+def test_a_track_is_confirmed_once_the_median_confidence_of_its_boxes_reaches_the_threshold(
+        name: str, confidences: list[float], confirmed: list[bool]) -> None:
+    book = TrackBook(CONFIG, fps=25, lost_frames=30, box_memory_frames=100, confirm_confidence=0.5)
+    t0 = datetime(2026, 3, 2, tzinfo=UTC)
+    seen = [book.observe(scored((600.0, 400.0 - 5 * i, 640.0, 500.0 - 5 * i), c), i, t0 + timedelta(seconds=i / 25),
+                         None)[0].confirmed for i, c in enumerate(confidences)]
+    assert seen == confirmed, name
+
+
+def test_without_a_threshold_every_track_is_confirmed() -> None:
+    """The motion detector gives every blob the same confidence: no evidence either way."""
+    book = TrackBook(CONFIG, fps=25, lost_frames=30, box_memory_frames=100)
+    (obs,) = book.observe(scored((600.0, 400.0, 640.0, 500.0), 0.1), 0, datetime(2026, 3, 2, tzinfo=UTC), None)
+    assert obs.confirmed
+
+
+def _ids(track_id: int, box: tuple[float, float, float, float], confidence: float, cls: int = 0) -> Detections:
+    return Detections(xyxy=np.asarray([box], np.float32), confidence=np.asarray([confidence], np.float32),
+                      class_id=np.asarray([cls], np.int64), track_id=np.asarray([track_id], np.int64))
+
+
+@pytest.mark.parametrize(("name", "gap_frames", "shift_px", "cls", "expected"), [
+    ("the rider's next id, dimly seen, where it was lost 0.2 s ago", 5, 4.0, 0, True),
+    ("a dim box far from where the rider was lost", 5, 300.0, 0, False),
+    ("a dim box where the rider was lost, but 1 s later", 25, 4.0, 0, False),
+    ("a dim car box where a rider was lost: another kind of vehicle", 5, 4.0, 1, False),
+])
+def test_a_new_id_continuing_a_confirmed_vehicle_starts_confirmed(name: str, gap_frames: int, shift_px: float,
+                                                                   cls: int, expected: bool) -> None:
+    book = TrackBook(CONFIG, fps=25, lost_frames=30, box_memory_frames=100, confirm_confidence=0.5)
+    t0 = datetime(2026, 3, 2, tzinfo=UTC)
+    rider = (600.0, 300.0, 640.0, 400.0)
+    for i in range(5):
+        book.observe(_ids(1, rider, 0.9), i, t0 + timedelta(seconds=i / 25), None)
+    frame = 4 + gap_frames
+    box = (rider[0] + shift_px, rider[1], rider[2] + shift_px, rider[3])
+    (obs,) = book.observe(_ids(2, box, 0.2, cls), frame, t0 + timedelta(seconds=frame / 25), None)
+    assert obs.confirmed is expected, name
+
+
+def test_a_dim_box_beside_a_confirmed_vehicle_still_in_view_is_not_its_continuation() -> None:
+    """Lane dashes read as a bicycle next to a rider the detector still sees in the same frame."""
+    book = TrackBook(CONFIG, fps=25, lost_frames=30, box_memory_frames=100, confirm_confidence=0.5)
+    t0 = datetime(2026, 3, 2, tzinfo=UTC)
+    rider = (600.0, 300.0, 640.0, 400.0)
+    book.observe(_ids(1, rider, 0.9), 0, t0, None)
+    both = Detections(xyxy=np.asarray([(610.0, 300.0, 650.0, 400.0), rider], np.float32),
+                      confidence=np.asarray([0.3, 0.9], np.float32), class_id=np.asarray([4, 0], np.int64),
+                      track_id=np.asarray([2, 1], np.int64))
+    phantom, _ = book.observe(both, 1, t0 + timedelta(seconds=1 / 25), None)
+    assert not phantom.confirmed
