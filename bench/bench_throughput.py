@@ -9,7 +9,8 @@ worker) with ``motion``, ``yolo`` at 320 and 640 without gating,
 480). Each is given as a ratio to decode-only and as "cameras in real time on this machine" =
 pipeline fps ÷ 25. Last, the default deployment: a pool of one single-threaded worker per core
 (``pipelines.worker.init_worker``), each running ``yolo`` + gating at 5 detections/s on its own
-camera, at 640 (default) and at 480; its figure is the sum over the workers (frames of all
+camera, at 640 (default) and at 480, and at 640 without gating (detection on exactly every
+fifth frame, moving road or not); its figure is the sum over the workers (frames of all
 cameras ÷ wall time).
 
 Run: .venv/bin/python bench/bench_throughput.py → prints, writes bench/results/throughput.json
@@ -50,7 +51,7 @@ CONFIGS = [
     ("yolo_640_gated_5fps", {"detector": "yolo", "imgsz": 640, "gating": True, "detect_every": 5}),
     ("yolo_480_gated_5fps", {"detector": "yolo", "imgsz": 480, "gating": True, "detect_every": 5}),
 ]
-POOL_SIZES = (640, 480)  # the default image size first
+POOL_RUNS = ((640, True), (480, True), (640, False))  # (image size, motion gating): the default first
 
 
 def main() -> None:
@@ -96,8 +97,8 @@ def main() -> None:
                           round(run.frames_detected / seconds, 1), "violations": len(summary.result.violations)}
             print(f"{name:<22} {fps:7.1f} fps  ({fps / CAMERA_FPS:5.2f} cameras, {fps / decode_fps:.2f}× decode, "
                   f"{run.frames_detected / seconds:.1f} detections/s, detector {run.detector})", flush=True)
-        for imgsz in POOL_SIZES:
-            rows[f"pool_yolo_{imgsz}_gated_5fps"] = _pool(warm.video, clip.video, tmp, imgsz, decode_fps, seconds)
+        for imgsz, gating in POOL_RUNS:
+            rows[_pool_name(imgsz, gating)] = _pool(warm.video, clip.video, tmp, imgsz, gating, decode_fps, seconds)
     out = ROOT / "bench" / "results" / "throughput.json"
     out.write_text(json.dumps({"measured_at": datetime.now(UTC).isoformat(), "machine": platform.machine(),
                                "cpus": os.cpu_count(), "clip": f"{seconds:.0f} s 1280x720 @ {CAMERA_FPS:.0f} fps",
@@ -105,21 +106,27 @@ def main() -> None:
     print(f"→ {out}")
 
 
-def _pool(warm: Path, video: Path, tmp: str, imgsz: int, decode_fps: float, seconds: float) -> dict[str, float | str]:
+def _pool_name(imgsz: int, gating: bool) -> str:
+    return f"pool_yolo_{imgsz}{'_gated' if gating else ''}_5fps"
+
+
+def _pool(warm: Path, video: Path, tmp: str, imgsz: int, gating: bool, decode_fps: float,
+          seconds: float) -> dict[str, float | str]:
     """One worker per core, each on its own copy of the camera."""
     workers = os.cpu_count() or 1
-    with ProcessPoolExecutor(max_workers=workers, initializer=_worker_setup, initargs=(str(warm), tmp, imgsz)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_worker_setup,
+                             initargs=(str(warm), tmp, imgsz, gating)) as pool:
         list(pool.map(_noop, range(workers)))  # every worker set up and warmed before timing
         started = time.perf_counter()
-        results = list(pool.map(_pool_job, [(str(video), tmp, i, imgsz) for i in range(workers)]))
+        results = list(pool.map(_pool_job, [(str(video), tmp, i, imgsz, gating) for i in range(workers)]))
     elapsed = time.perf_counter() - started
     fps = sum(r[0] for r in results) / elapsed
-    name = f"pool_yolo_{imgsz}_gated_5fps"
+    name = _pool_name(imgsz, gating)
     print(f"{name:<22} {fps:7.1f} fps  ({fps / CAMERA_FPS:5.2f} cameras with {workers} "
           f"workers × 1 thread, {fps / decode_fps:.2f}× decode)", flush=True)
     return {"fps": round(fps, 1), "ratio_to_decode": round(fps / decode_fps, 3),
             "cameras_realtime": round(fps / CAMERA_FPS, 2), "workers": workers, "torch_threads_per_worker": 1,
-            "imgsz": imgsz, "detector": results[0][1],
+            "imgsz": imgsz, "motion_gating": gating, "detector": results[0][1],
             "detection_fps_per_camera": round(sum(r[2] for r in results) / len(results) / seconds, 1),
             "violations": sum(r[3] for r in results)}
 
@@ -127,25 +134,26 @@ def _pool(warm: Path, video: Path, tmp: str, imgsz: int, decode_fps: float, seco
 POOL_OPTIONS = PipelineOptions(detect_every=5)
 
 
-def _pool_kwargs(tmp: str, camera_id: str, imgsz: int) -> dict[str, object]:
-    return {"camera_id": camera_id, "detector": "yolo", "imgsz": imgsz, "gating": True, "scenes_dir": Path(tmp),
+def _pool_kwargs(tmp: str, camera_id: str, imgsz: int, gating: bool) -> dict[str, object]:
+    return {"camera_id": camera_id, "detector": "yolo", "imgsz": imgsz, "gating": gating, "scenes_dir": Path(tmp),
             "models_dir": ROOT / "data" / "models", "options": POOL_OPTIONS}
 
 
-def _worker_setup(warm_video: str, tmp: str, imgsz: int) -> None:
+def _worker_setup(warm_video: str, tmp: str, imgsz: int, gating: bool) -> None:
     offline_ultralytics(ROOT / "data" / "runtime" / "ultralytics")
     init_worker(1)
-    process_file(Path(warm_video), evidence_root=None, **_pool_kwargs(tmp, "WARM", imgsz))  # type: ignore[arg-type]
+    process_file(Path(warm_video), evidence_root=None,
+                 **_pool_kwargs(tmp, "WARM", imgsz, gating))  # type: ignore[arg-type]
 
 
 def _noop(_: int) -> None:
     time.sleep(0.5)  # lets every worker start (and warm up) before the timed jobs
 
 
-def _pool_job(args: tuple[str, str, int, int]) -> tuple[int, str, int, int]:
-    video, tmp, n, imgsz = args
+def _pool_job(args: tuple[str, str, int, int, bool]) -> tuple[int, str, int, int]:
+    video, tmp, n, imgsz, gating = args
     summary = process_file(Path(video), evidence_root=Path(tmp) / f"evidence-{n}",
-                           **_pool_kwargs(tmp, "BENCH", imgsz))  # type: ignore[arg-type]
+                           **_pool_kwargs(tmp, "BENCH", imgsz, gating))  # type: ignore[arg-type]
     run = summary.result.run
     return run.frames_read, run.detector, run.frames_detected, len(summary.result.violations)
 

@@ -70,7 +70,7 @@ class Detector(Protocol):
 class PipelineOptions:
     detect_every: int = 1  # run detection on every n-th frame
     gate_refresh_s: float = 1.0  # with motion gating, detect at least this often
-    gate_threshold: float = 0.0015  # share of road pixels that must change to run the detector
+    gate_threshold: float = 0.0005  # share of the picture that must change to run the detector (a far rider)
     pre_s: float = 3.0
     post_s: float = 3.0
     rules: tuple[str, ...] = tuple(t.value for t in ViolationType)

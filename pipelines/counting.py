@@ -11,7 +11,10 @@ class when the track is forgotten (or when the bins are read).
 
 Only a confirmed track (``Observation.confirmed``, see ``TrackBook``) is in the counts: a
 track that crossed before the detector was sure of it is counted once it is, in the bin it
-crossed in, and never if it is not. ``bins()`` returns ``CountBin``
+crossed in, and never if it is not. A track that continues another of the same vehicle
+(``Observation.continues``: the id changed as a bus turned across the line at 6 fps) takes
+over the sides that one was seen on, or its count if it was already counted — one vehicle is
+one count whatever ids it had. ``bins()`` returns ``CountBin``
 records keyed by (camera, 15-minute bin start UTC, class, movement).
 """
 
@@ -58,6 +61,7 @@ class Counter15:
         self._counted: set[int] = set()
         self._open: dict[int, tuple[datetime, str, str]] = {}  # counted track → (bin, class so far, movement)
         self._confirmed: set[int] = set()
+        self._inherited: set[int] = set()  # tracks that took over an earlier id's sides or count
         self._closed: Counter[tuple[datetime, str, str]] = Counter()
         self._reported: set[tuple[datetime, str, str]] = set()
 
@@ -68,6 +72,12 @@ class Counter15:
 
     def observe(self, observations: list[Observation]) -> None:
         for obs in observations:
+            if obs.continues is not None and obs.track_id not in self._inherited:
+                self._inherited.add(obs.track_id)
+                if obs.continues in self._counted:
+                    self._counted.add(obs.track_id)
+                elif obs.continues in self._sides:
+                    self._sides[obs.track_id] = set(self._sides[obs.continues])
             if obs.confirmed:
                 self._confirmed.add(obs.track_id)
             if obs.track_id in self._open:
@@ -88,6 +98,7 @@ class Counter15:
     def forget(self, track_id: int) -> None:
         self._sides.pop(track_id, None)
         self._counted.discard(track_id)
+        self._inherited.discard(track_id)
         confirmed = track_id in self._confirmed
         self._confirmed.discard(track_id)
         if track_id in self._open:

@@ -5,7 +5,11 @@ road users on the configured road area, classified by their ground width in metr
 (perspective-aware through the scene's homography). MOG2 with shadow detection runs on
 a downscaled grey-equalised frame (robust to lighting drift); shadows, the burnt-in
 timestamp and everything off the road are ignored. ``motion_fraction`` is the share of
-road pixels that changed in the last frame, used for motion gating.
+watched pixels that changed in the last frame, used for motion gating. A gate
+(``whole_frame=True``) watches the whole picture but the timestamp: vehicles come into the
+configured lanes from the junction and the far road, and a gate that watched only the lanes
+let the detector sleep while a wrong-way rider crossed the junction towards them — its track
+was lost at one detection a second.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pipelines.detections import Detections
 from pipelines.geometry import GroundMap
 
 WORK_WIDTH = 640
-GATE_WIDTH = 320  # a gate only needs how much of the road moves, not the blobs
+GATE_WIDTH = 320  # a gate only needs how much of the picture moves, not the blobs
 
 
 class MotionDetector:
@@ -27,7 +31,8 @@ class MotionDetector:
     helmet_classes = False
     track_confidence = 0.0  # every blob has the same confidence: it is no evidence for or against a track
 
-    def __init__(self, config: SceneConfig, *, learning_rate: float = 0.002, work_width: int = WORK_WIDTH) -> None:
+    def __init__(self, config: SceneConfig, *, learning_rate: float = 0.002, work_width: int = WORK_WIDTH,
+                 whole_frame: bool = False) -> None:
         w, h = config.frame.width, config.frame.height
         self._scale = min(1.0, work_width / w)
         self._size = (int(round(w * self._scale)), int(round(h * self._scale)))
@@ -35,7 +40,8 @@ class MotionDetector:
         self._learning_rate = learning_rate
         self._frames = 0
         road = np.zeros((self._size[1], self._size[0]), np.uint8)
-        polygons = [lane.polygon for lane in config.lanes] + [z.polygon for z in config.no_stopping_zones]
+        polygons = [] if whole_frame else [lane.polygon for lane in config.lanes] + [
+            z.polygon for z in config.no_stopping_zones]
         for polygon in polygons:
             pts = np.round(np.asarray(polygon) * self._scale).astype(np.int32)
             cv2.fillPoly(road, [pts], 255)

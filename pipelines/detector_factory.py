@@ -56,6 +56,7 @@ def build_detector(config: SceneConfig, *, models_dir: Path, override: str | Non
         return DetectorChoice(detector=MotionDetector(config), gate=None, requested="yolo", used="motion",
                               warnings=(warning,))
     use_gate = spec.motion_gating if gating is None else gating
-    return DetectorChoice(detector=detector, gate=MotionDetector(config, work_width=GATE_WIDTH) if use_gate else None,
+    gate = MotionDetector(config, work_width=GATE_WIDTH, whole_frame=True) if use_gate else None
+    return DetectorChoice(detector=detector, gate=gate,
                           requested="yolo", used="yolo+motion-gate" if use_gate else "yolo",
                           warnings=tuple(detector.warnings))

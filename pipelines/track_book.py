@@ -16,7 +16,9 @@ passes 0.5 even when it has weak frames (the tracker keeps it with boxes down to
 A new track that continues a confirmed one — it begins within ``CONTINUE_S`` of where a
 vehicle of the same kind was last seen (boxes overlap) — is that vehicle under a new id and
 starts confirmed: in a dense swarm a rider's id changes as riders pass in front of it, and
-the fragment that shows the violation may be one the detector saw only dimly.
+the fragment that shows the violation may be one the detector saw only dimly. The
+observation names the track it continues (``Observation.continues``): counting takes the
+count line's sides over from it (a bus at 6 fps changed id as it turned across the line).
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class TrackMemory:
     first_point: tuple[float, float] | None = None  # first measurable ground-contact point (pixels)
     scores: deque[float] = field(default_factory=lambda: deque(maxlen=SCORE_HISTORY))  # detection confidences
     confirmed: bool = False
+    continues: int | None = None  # the lost track of the same vehicle this one began where (``_continued``)
 
     @property
     def vehicle_class(self) -> str:
@@ -123,7 +126,9 @@ class TrackBook:
             mem = self.tracks.get(tid)
             if mem is None:
                 mem = self.tracks[tid] = TrackMemory(track_id=tid, first_frame=frame_index)
-                mem.confirmed = self._continues_confirmed(box, CLASSES[int(dets.class_id[i])], frame_index, present)
+                before = self._continued(box, CLASSES[int(dets.class_id[i])], frame_index, present)
+                if before is not None:
+                    mem.continues, mem.confirmed = before.track_id, before.confirmed
             mem.last_frame = frame_index
             # a near (large) view is told apart better than a far one: votes weigh by box height
             mem.votes[int(dets.class_id[i])] += max(1.0, box[3] - box[1])
@@ -173,22 +178,25 @@ class TrackBook:
                 front=front, lane_id=lane, heading=heading, speed_mps=speed,
                 in_speed_zone=self._speed_zone is not None and inside(self._speed_zone, point), helmetless=flagged,
                 class_share=mem.votes.most_common(1)[0][1] / sum(mem.votes.values()), class_votes=mem.detections,
-                travel=travel, speed_span_s=span, confirmed=mem.confirmed))
+                travel=travel, speed_span_s=span, confirmed=mem.confirmed, continues=mem.continues))
         self._forget_old_boxes(frame_index)
         return out
 
-    def _continues_confirmed(self, box: Box, cls: str, frame_index: int, present: set[int]) -> bool:
-        """Whether a track beginning with ``box`` continues a confirmed vehicle of the same kind
-        that was lost (not in this frame's ``present`` tracks) at most ``CONTINUE_S`` ago."""
+    def _continued(self, box: Box, cls: str, frame_index: int, present: set[int]) -> TrackMemory | None:
+        """The vehicle a track beginning with ``box`` continues: a track of the same kind lost
+        (not in this frame's ``present`` tracks) at most ``CONTINUE_S`` ago whose last box
+        overlaps ``box`` — confirmed ones first, then the most overlapping."""
         window = CONTINUE_S * self._fps
+        best: tuple[bool, float, TrackMemory] | None = None
         for other in self.tracks.values():
-            if (not other.confirmed or other.track_id in present or not 0 < frame_index - other.last_frame <= window
+            if (other.track_id in present or not 0 < frame_index - other.last_frame <= window
                     or (other.vehicle_class in TWO_WHEELERS) != (cls in TWO_WHEELERS)):
                 continue
             last = other.boxes.get(other.last_frame)
-            if last is not None and box_iou(last, box) >= 0.1:
-                return True
-        return False
+            overlap = box_iou(last, box) if last is not None else 0.0
+            if overlap >= 0.1 and (best is None or (other.confirmed, overlap) > best[:2]):
+                best = (other.confirmed, overlap, other)
+        return best[2] if best is not None else None
 
     def _cut_above_or_below(self, box: Box) -> bool:
         return box[1] <= CROP_EDGE_PX or box[3] >= self._h - CROP_EDGE_PX

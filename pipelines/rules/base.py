@@ -33,6 +33,7 @@ class Observation:
     travel: Point | None = None  # unit image direction from where the track was first measured to here
     speed_span_s: float = 1.0  # seconds of track speed_mps is measured over (less for a young track)
     confirmed: bool = True  # the detector has been sure of this track (TrackBook); only such tracks count
+    continues: int | None = None  # the lost track of the same vehicle this track began where (TrackBook)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

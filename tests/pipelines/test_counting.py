@@ -63,3 +63,33 @@ def test_a_track_confirmed_after_crossing_is_counted_in_the_bin_it_crossed_in() 
     counter.forget(1)
     (only,) = counter.bins()
     assert (only.vehicle_class, only.count, only.bin_start) == ("car", 1, track[0].at.replace(minute=30, second=0))
+
+
+def test_a_vehicle_whose_id_changed_at_the_line_is_counted_once() -> None:
+    """A bus turning across the line at 6 fps: seen below it under one id, above it under the next."""
+    counter = Counter15("CAM", CONFIG)
+    below = crossing(1, ["bus"] * 4)  # y 400 → 340: below the line only
+    above = [replace(o, track_id=2, continues=1) for o in crossing(2, ["bus"] * 12)[7:]]  # y 260 → 180
+    for o in below + above:
+        counter.observe([o])
+    (only,) = counter.bins()
+    assert (only.vehicle_class, only.count) == ("bus", 1)
+
+
+def test_a_new_id_after_the_count_is_not_counted_again() -> None:
+    counter = Counter15("CAM", CONFIG)
+    for o in crossing(1, ["car"] * 8):  # counted at frame 5
+        counter.observe([o])
+    again = [replace(o, continues=1) for o in crossing(2, ["car"] * 12)]
+    for o in again:  # the same car under a new id (a tracker's slip), seen crossing again
+        counter.observe([o])
+    counter.forget(1)
+    counter.forget(2)
+    assert sum(b.count for b in counter.bins()) == 1
+
+
+def test_without_continuation_the_two_halves_are_not_counted() -> None:
+    counter = Counter15("CAM", CONFIG)
+    for o in crossing(1, ["bus"] * 4) + [replace(o, track_id=2) for o in crossing(2, ["bus"] * 12)[7:]]:
+        counter.observe([o])
+    assert counter.bins() == ()
