@@ -234,7 +234,7 @@ class CameraPipeline:
 
     def _detect(self, image: np.ndarray) -> Detections | None:
         if self.gate is not None:
-            self.gate.detect(image)
+            self.gate.measure(image)
             # while the background model is learnt it sees no motion: detect on every frame
             warming = self.gate.frames_seen <= self.fps
             quiet = self.gate.motion_fraction < self.options.gate_threshold and not warming

@@ -87,9 +87,19 @@ class MotionDetector:
         """Frames given so far; the background model is still being learnt in the first ones."""
         return self._frames
 
-    def detect(self, image: np.ndarray) -> Detections:
+    def measure(self, image: np.ndarray) -> float:
+        """Learn ``image`` into the background and return ``motion_fraction`` — what a gate
+        needs, without finding and classifying the blobs."""
+        self._measure(image)
+        return self.motion_fraction
+
+    def _measure(self, image: np.ndarray) -> np.ndarray:
         mask = self._foreground(image)
         self.motion_fraction = float(np.count_nonzero(mask)) / self._road_pixels
+        return mask
+
+    def detect(self, image: np.ndarray) -> Detections:
+        mask = self._measure(image)
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         boxes, classes = [], []
         inv = 1.0 / self._scale

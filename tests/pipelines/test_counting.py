@@ -93,3 +93,16 @@ def test_without_continuation_the_two_halves_are_not_counted() -> None:
     for o in crossing(1, ["bus"] * 4) + [replace(o, track_id=2) for o in crossing(2, ["bus"] * 12)[7:]]:
         counter.observe([o])
     assert counter.bins() == ()
+
+
+def test_riders_do_not_take_over_counts() -> None:
+    """In a swarm the box a lost rider leaves is as often the next rider's: each rider's own
+    crossing counts."""
+    counter = Counter15("CAM", CONFIG)
+    for o in crossing(1, ["motorbike"] * 8):
+        counter.observe([o])
+    for o in crossing(2, ["motorbike"] * 12):
+        counter.observe([replace(o, continues=1)])
+    counter.forget(1)
+    counter.forget(2)
+    assert sum(b.count for b in counter.bins()) == 2
