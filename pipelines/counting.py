@@ -16,8 +16,10 @@ crossed in, and never if it is not. A track that continues another of the same v
 over the sides that one was seen on, or its count if it was already counted — one vehicle is
 one count whatever ids it had. Not for two-wheelers: in a swarm the box a lost rider leaves
 is as often taken by the rider beside it (on the accuracy bench, taking sides and counts over
-between riders lost three motorbikes of 36 in one swarm clip and added two elsewhere). ``bins()`` returns ``CountBin``
-records keyed by (camera, 15-minute bin start UTC, class, movement).
+between riders lost three motorbikes of 36 in one swarm clip and added two elsewhere).
+
+``bins()`` returns ``CountBin`` records keyed by (camera, 15-minute bin start UTC, class,
+movement).
 """
 
 from __future__ import annotations
@@ -75,12 +77,9 @@ class Counter15:
 
     def observe(self, observations: list[Observation]) -> None:
         for obs in observations:
-            if obs.continues is not None and obs.track_id not in self._inherited and obs.vehicle_class not in TWO_WHEELERS:
-                self._inherited.add(obs.track_id)
-                if obs.continues in self._counted:
-                    self._counted.add(obs.track_id)
-                elif obs.continues in self._sides:
-                    self._sides[obs.track_id] = set(self._sides[obs.continues])
+            rider = obs.vehicle_class in TWO_WHEELERS
+            if obs.continues is not None and obs.track_id not in self._inherited and not rider:
+                self._take_over(obs.track_id, obs.continues)
             if obs.confirmed:
                 self._confirmed.add(obs.track_id)
             if obs.track_id in self._open:
@@ -97,6 +96,15 @@ class Counter15:
                 self._counted.add(obs.track_id)
                 self._sides.pop(obs.track_id, None)
                 self._open[obs.track_id] = (bin_start(obs.at), obs.vehicle_class, obs.lane_id or "other")
+
+    def _take_over(self, track_id: int, earlier: int) -> None:
+        """Once per track: a car, bus or truck continuing ``earlier`` takes over its count, or
+        the sides of the line it was seen on."""
+        self._inherited.add(track_id)
+        if earlier in self._counted:
+            self._counted.add(track_id)
+        elif earlier in self._sides:
+            self._sides[track_id] = set(self._sides[earlier])
 
     def forget(self, track_id: int) -> None:
         self._sides.pop(track_id, None)
