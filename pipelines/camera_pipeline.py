@@ -71,6 +71,8 @@ class PipelineOptions:
     detect_every: int = 1  # run detection on every n-th frame
     gate_refresh_s: float = 1.0  # with motion gating, detect at least this often
     gate_threshold: float = 0.0005  # share of the picture that must change to run the detector (a far rider)
+    gate_busy_s: float = 30.0  # a gate that has let every frame through for this long ...
+    gate_rest_s: float = 60.0  # ... stops measuring for this long (on a busy road it only costs)
     pre_s: float = 3.0
     post_s: float = 3.0
     rules: tuple[str, ...] = tuple(t.value for t in ViolationType)
@@ -135,6 +137,8 @@ class CameraPipeline:
         self.rules = self._build_rules()
         self._pending: list[_Pending] = []
         self._frames_since_detect = 10 ** 9
+        self._gate_quiet_at = 0  # last frame the gate found quiet (or began or resumed watching)
+        self._gate_rest_until: int | None = None  # the gate rests until this frame
         self._last_ctx: FrameContext | None = None
         self._overlay = _Overlay()
         self._emitted: set[tuple[int, str]] = set()
@@ -201,7 +205,7 @@ class CameraPipeline:
             self._last_ctx = ctx
             observations: list[Observation] = []
             if image is not None:
-                dets = self._detect(image)
+                dets = self._detect(image, frame.index)
                 if dets is not None:
                     detected += 1
                     self._frames_since_detect = 0
@@ -232,12 +236,21 @@ class CameraPipeline:
         self._last_phase = self.signal.phase(frame.at, frame.image if self.signal.needs_image else None)
         return self._last_phase
 
-    def _detect(self, image: np.ndarray) -> Detections | None:
-        if self.gate is not None:
+    def _detect(self, image: np.ndarray, index: int) -> Detections | None:
+        """Detections on ``image``, or None when the motion gate finds the picture quiet.
+        A gate that has found no quiet frame for ``gate_busy_s`` rests for ``gate_rest_s``:
+        every due frame is detected meanwhile, so resting never loses a vehicle."""
+        if self.gate is not None and self._gate_rest_until is not None and index >= self._gate_rest_until:
+            self._gate_rest_until, self._gate_quiet_at = None, index
+        if self.gate is not None and self._gate_rest_until is None:
             self.gate.measure(image)
             # while the background model is learnt it sees no motion: detect on every frame
             warming = self.gate.frames_seen <= self.fps
             quiet = self.gate.motion_fraction < self.options.gate_threshold and not warming
+            if quiet or warming:
+                self._gate_quiet_at = index
+            elif index - self._gate_quiet_at >= self.options.gate_busy_s * self.fps:
+                self._gate_rest_until = index + int(self.options.gate_rest_s * self.fps)
             fresh = self._frames_since_detect + 1 < max(1, int(self.options.gate_refresh_s * self.fps))
             if quiet and fresh:
                 return None

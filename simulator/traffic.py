@@ -340,9 +340,12 @@ class TrafficSim:
             if (v.track_id, "red_light") in self._open and v.rear > line:
                 self._close_event(v.track_id, "red_light", self.frame + 1)
         if v.stop_target is not None and not v.done_stopping:
+            ns = scene_road.no_stopping
+            if (ns is not None and v.speed < 0.2 and abs(v.front - v.stop_target) >= 1.5
+                    and ns.from_m + v.dims[0] <= v.front <= ns.to_m and self._leader_gap(v) < GAP + 0.5):
+                v.stop_target = v.front  # the place it meant to stop at is taken: it stops behind, at the kerb
             if v.speed < 0.2 and abs(v.front - v.stop_target) < 1.5:
                 v.dwell += self.dt
-                ns = scene_road.no_stopping
                 if ns is not None and v.dwell > ns.max_dwell_s and (v.track_id, "illegal_stop") not in self._open:
                     event = self._open_event(v, "illegal_stop", self.frame + 1 - int(round(v.dwell / self.dt)))
                     event.detail = f"dwell limit {ns.max_dwell_s:.0f} s"

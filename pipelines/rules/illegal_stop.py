@@ -25,7 +25,9 @@ as the vehicle drove in, under that id.
 
 A vehicle held up right behind another stopped vehicle is queuing, not stopping (the law's
 "dừng xe" is a halt by choice): no dwell runs while a stopped vehicle stands just ahead of
-it — its ground contact inside this vehicle's box height, overlapping half its width.
+it — its ground contact inside this vehicle's box height, overlapping half its width — unless
+that vehicle is itself dwelling in the zone. Standing behind a parked car at the kerb, with
+the traffic lane beside it free, is parking too: two cars parked nose to tail are two stops.
 """
 
 from __future__ import annotations
@@ -73,7 +75,9 @@ class IllegalStopRule:
     def observe(self, observations: list[Observation], ctx: FrameContext) -> list[RuleHit]:
         hits = []
         self._spots = [s for s in self._spots if (ctx.at - s.seen_at).total_seconds() <= self._spot_memory_s]
-        stopped = [o.box for o in observations if o.speed_mps is not None and o.speed_mps < self._moving]
+        # a vehicle dwelling since an earlier frame, or already reported, is parked: not a queue
+        stopped = [o.box for o in observations if o.speed_mps is not None and o.speed_mps < self._moving
+                   and o.track_id not in self._dwelling and o.track_id not in self._done]
         present = {o.track_id for o in observations}
         for obs in observations:
             if (obs.at - self._known.get(obs.track_id, obs.at)).total_seconds() <= self._take_over_s:
@@ -100,7 +104,7 @@ class IllegalStopRule:
             if zone is None or moved_off or _queued(obs.box, stopped):
                 self._dwelling.pop(obs.track_id, None)
                 continue
-            older = self._olderbox_nested_share(obs, stand) if obs.speed_mps < self._moving else None
+            older = self._older_dwell(obs, stand) if obs.speed_mps < self._moving else None
             if older is not None:
                 stand = older
             if stand is None and obs.speed_mps >= self._still:
@@ -114,7 +118,7 @@ class IllegalStopRule:
                 hits.append(self._hit(obs, replace(stand, zone=zone), dwell, through_occlusion=False))
         return hits
 
-    def _olderbox_nested_share(self, obs: Observation, stand: _Stand | None) -> _Stand | None:
+    def _older_dwell(self, obs: Observation, stand: _Stand | None) -> _Stand | None:
         """The oldest dwell of another id, of the same kind of vehicle, whose stopping box
         this box lies on — older than this track's own."""
         two_wheeler = obs.vehicle_class in TWO_WHEELERS

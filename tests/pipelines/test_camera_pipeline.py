@@ -12,6 +12,7 @@ import pytest
 
 from pipelines.camera_pipeline import CameraPipeline, PipelineOptions
 from pipelines.classes import CLASSES
+from pipelines.detect_motion import GATE_WIDTH, MotionDetector
 from pipelines.detections import Detections
 from analytics.scene_config import SignalRoi
 from pipelines.frames import VideoFileSource, VideoFrame
@@ -109,3 +110,38 @@ def test_at_5_detections_a_second_only_the_frames_looked_at_are_decoded(tmp_path
     source.close()
     assert out.frames_read == 100 and out.frames_detected == 20
     assert source.decoded == list(range(0, 100, 5))  # detection frames only; the lamps are read on them too
+
+
+class WatchedGate(MotionDetector):
+    """The real motion gate, noting which frames it measured."""
+
+    def __init__(self, frames: list[VideoFrame]) -> None:
+        super().__init__(CONFIG, work_width=GATE_WIDTH, whole_frame=True)
+        self._index = {id(f.image): f.index for f in frames}
+        self.measured: list[int] = []
+
+    def measure(self, image: np.ndarray) -> float:
+        self.measured.append(self._index[id(image)])
+        return super().measure(image)
+
+
+@pytest.mark.parametrize(("name", "busy"), [("a road that never stops moving", True), ("an empty road", False)])
+def test_the_motion_gate_rests_on_a_busy_road_and_skips_on_a_quiet_one(name: str, busy: bool) -> None:
+    """At 10 fps, a gate busy for 2 s rests 3 s (every frame is detected meanwhile) and then
+    watches again; on a still picture it lets the detector run once a second. (A busy road is
+    a threshold of 0: no picture is ever quiet enough.)"""
+    frames = [VideoFrame(camera_id="C1", index=i, at=T0 + timedelta(seconds=i / 10),
+                         image=np.full((720, 1280, 3), 90, np.uint8)) for i in range(100)]
+    gate = WatchedGate(frames)
+    options = PipelineOptions(rules=("wrong_way",), gate_busy_s=2.0, gate_rest_s=3.0,
+                              gate_threshold=0.0 if busy else 0.0005)
+    pipeline = CameraPipeline(camera_id="C1", config=CONFIG, detector=ScriptedDetector(lambda frame: []), fps=10.0,
+                              gate=gate, options=options)
+    out = pipeline.process(frames, segment_start=T0)
+    if busy:
+        assert out.frames_detected == 100, name
+        # learning the background to frame 9, busy to frame 29, rests 3 s, busy again from 59 to 79
+        assert gate.measured == list(range(0, 30)) + list(range(59, 80)), name
+    else:
+        assert gate.measured == list(range(100)), name
+        assert out.frames_detected == 10 + 9, name  # while learning the background, then once a second

@@ -202,3 +202,27 @@ def test_night_and_rain_render(tmp_path: Path) -> None:
     bright = Renderer(day, 3).draw(sim_day, when, 60)[0][60:].mean()
     dark = Renderer(night, 3).draw(sim_night, when, 60)[0][60:].mean()
     assert dark < bright * 0.6
+
+
+def test_every_vehicle_standing_in_the_no_stopping_strip_beyond_the_limit_is_in_the_truth() -> None:
+    """A car that finds the place it meant to stop at taken stops behind the parked car, at
+    the kerb: its stop counts from there (it used to wait, unrecorded, for the spot)."""
+    scene = small("pho_tran_phu", violations={"illegal_stop": 0.6})
+    sim = TrafficSim(scene, 4)
+    ns = scene.road.no_stopping
+    assert ns is not None
+    standing: dict[int, int] = {}
+    longest: dict[int, int] = {}
+    together = 0
+    for _ in range(int(150 * scene.frame.fps)):
+        sim.step()
+        still = [v for v in sim.vehicles if v.stop_target is not None and v.speed < 0.2 and ns.from_m <= v.front <= ns.to_m]
+        together = max(together, len(still))
+        for v in sim.vehicles:
+            standing[v.track_id] = standing.get(v.track_id, 0) + 1 if v in still else 0
+            longest[v.track_id] = max(longest.get(v.track_id, 0), standing[v.track_id])
+    sim.close()
+    over = {tid for tid, n in longest.items() if n / scene.frame.fps > ns.max_dwell_s + 0.5}
+    events = {e.track_id for e in sim.violations if e.violation_type == "illegal_stop"}
+    assert together >= 2, "no two vehicles stood in the strip at once: the case is not exercised"
+    assert over and over <= events
