@@ -25,6 +25,7 @@ import numpy as np
 from analytics.records import CountBin, Violation, ViolationType
 from analytics.scene_config import SceneConfig
 from pipelines.captions import Captions, phase_vi
+from pipelines.classes import TWO_WHEELERS
 from pipelines.counting import Counter15
 from pipelines.detect_motion import MotionDetector
 from pipelines.detections import Detections
@@ -105,6 +106,13 @@ class _Overlay:
 Box = tuple[float, float, float, float]
 
 
+def _born_on(mine: TrackMemory, other: TrackMemory) -> bool:
+    """``mine`` began on ``other``'s box: a second box of the same vehicle, not a vehicle of its own."""
+    first = mine.boxes.get(mine.first_frame)
+    there = other.boxes.get(mine.first_frame)
+    return first is not None and there is not None and box_iou(first, there) >= 0.3
+
+
 def violation_id(camera_id: str, segment_start: datetime, track_id: int, violation_type: str) -> str:
     key = f"{camera_id}|{segment_start.astimezone(timezone.utc).isoformat()}|{track_id}|{violation_type}"
     return hashlib.sha256(key.encode()).hexdigest()[:20]
@@ -141,7 +149,8 @@ class CameraPipeline:
         self._gate_rest_until: int | None = None  # the gate rests until this frame
         self._last_ctx: FrameContext | None = None
         self._overlay = _Overlay()
-        self._emitted: set[tuple[int, str]] = set()
+        self._emitted: set[tuple[int, str]] = set()  # (vehicle, type): the vehicle is its first track id
+        self._vehicle_of: dict[int, int] = {}  # a car's, bus's or truck's track id → the first id it had
         self._recent_hits: list[RuleHit] = []  # for one-vehicle-two-tracks duplicates
         self._segment_start: datetime | None = None
         self._signal_read = -10 ** 9
@@ -260,6 +269,11 @@ class CameraPipeline:
         tracked = self.tracker.update(dets, frame.index)
         helmetless = dets.extra.get("no_helmet")
         observations = self.book.observe(tracked, frame.index, frame.at, frame.image, helmetless)
+        for obs in observations:
+            # riders are left out, as in counting: in a swarm the box a lost rider leaves is as
+            # often the next rider's, and two wrong-way riders in a row are two violations
+            if obs.continues is not None and obs.track_id not in self._vehicle_of and obs.vehicle_class not in TWO_WHEELERS:
+                self._vehicle_of[obs.track_id] = self._vehicle_of.get(obs.continues, obs.continues)
         self.counter.observe(observations)
         self._overlay.boxes = [(o.track_id, o.box, o.vehicle_class, o.confirmed) for o in observations]
         return observations
@@ -276,9 +290,12 @@ class CameraPipeline:
         if not any(p.hit.track_id == track_id for p in self._pending):
             self.book.drop(track_id, ctx.frame_index)
             self.counter.forget(track_id)
+        self._vehicle_of.pop(track_id, None)  # a track continuing it began within CONTINUE_S, long before
 
     def _queue(self, hit: RuleHit, segment_start: datetime) -> None:
-        key = (hit.track_id, hit.violation_type.value)
+        """Keep ``hit`` for evidence once its post-roll is recorded — unless the vehicle already
+        gave this violation, under this id or an earlier one it continues (TrackBook)."""
+        key = (self._vehicle_of.get(hit.track_id, hit.track_id), hit.violation_type.value)
         if key in self._emitted:
             return
         self._emitted.add(key)
@@ -299,7 +316,10 @@ class CameraPipeline:
         or, on the ground, where the first was going (a wrong-way rider hidden for a few
         frames behind parked cars reappears well down the picture: perspective speeds it up
         in the image, not on the road). The continuation holds however long ago the first
-        track's violation was (a car standing in the wrong lane whose id changed 15 s later)."""
+        track's violation was (a car standing in the wrong lane whose id changed 15 s later), and
+        so does a second box of it: a track born on the box of the track that gave the violation,
+        as the tracker does on a far car (a bus judged near the camera got a second id 16 s later,
+        far up the road)."""
         window = int(DUPLICATE_WINDOW_S * self.fps)
         self._recent_hits = [h for h in self._recent_hits
                              if hit.frame_index - h.frame_index <= window or h.track_id in self.book.tracks]
@@ -313,7 +333,7 @@ class CameraPipeline:
             if other is None or not other.boxes:
                 continue
             shared = sorted(set(mine.boxes) & set(other.boxes))
-            if (hit.frame_index - earlier.frame_index <= window and shared
+            if ((hit.frame_index - earlier.frame_index <= window or _born_on(mine, other)) and shared
                     and max(box_iou(mine.boxes[i], other.boxes[i]) for i in shared[-10:]) >= 0.3):
                 return True
             first, last = min(mine.boxes), max(other.boxes)

@@ -40,6 +40,7 @@ MAX_CROPS = 3
 CROP_EDGE_PX = 12.0
 MIN_MEASURABLE_PX = 18
 MAX_DEPTH_METRES_PER_PX = 0.25
+BOTTOM_MARGIN = 0.01
 MOVING_MPS = 1.0
 PARKED_VIEWS_S = 900.0  # as long as a stop in a no-stopping zone is judged on later ids
 MAX_PARKED_VIEWS = 256
@@ -90,13 +91,20 @@ class TrackBook:
         self._w, self._h = config.frame.width, config.frame.height
 
     def cut(self, box: Box, edge: float = 2.0) -> bool:
-        """The box touches the frame edge: part of the vehicle (often its plate) is outside."""
+        """The box touches the frame edge: part of the vehicle (often its plate) is outside.
+        At the bottom edge a margin of ``BOTTOM_MARGIN`` of the picture's height counts as
+        touching: a detector's box around a vehicle running out of the picture there often stops
+        a few pixels short (a bus standing cut by the bottom edge grew a second box, 3 px short,
+        that was judged as a car in the wrong lane)."""
         x1, y1, x2, y2 = box
-        return x1 <= edge or y1 <= edge or x2 >= self._w - edge or y2 >= self._h - edge
+        return x1 <= edge or y1 <= edge or x2 >= self._w - edge or self._bottom_cut(y2, edge)
+
+    def _bottom_cut(self, y2: float, edge: float) -> bool:
+        return y2 >= self._h - max(edge, BOTTOM_MARGIN * self._h)
 
     def _side_cut_only(self, box: Box, edge: float = 2.0) -> bool:
         x1, y1, x2, y2 = box
-        if y1 <= edge or y2 >= self._h - edge or not (x1 <= edge or x2 >= self._w - edge):
+        if y1 <= edge or self._bottom_cut(y2, edge) or not (x1 <= edge or x2 >= self._w - edge):
             return False
         return self._placeable(box)
 
@@ -105,10 +113,12 @@ class TrackBook:
         position, heading or speed (its bottom centre is not where the vehicle touches the road)."""
         return not self.cut(box) and self._placeable(box)
 
-    def _placeable(self, box: Box) -> bool:
+    def _placeable(self, box: Box, *, depth: bool = True) -> bool:
         x1, y1, x2, y2 = box
         if (y2 - y1) < MIN_MEASURABLE_PX or (x2 - x1) < 6:
             return False
+        if not depth:
+            return True
         # far field: one pixel of box jitter is more ground than a vehicle moves in a frame
         return self._ground is None or self._ground.depth_metres_per_pixel(((x1 + x2) / 2, y2)) <= MAX_DEPTH_METRES_PER_PX
 
@@ -161,9 +171,12 @@ class TrackBook:
                 length = FOOTPRINT_M.get(cls, (4.5, 1.8))[0]
                 front = (ground[0] + mem.ground_heading[0] * length, ground[1] + mem.ground_heading[1] * length)
             # a box cut only by the left or right edge still stands on the road with its visible
-            # part: its lane is known (a car half out of the picture in the kerb lane), not its motion
+            # part: its lane is known (a car half out of the picture in the kerb lane), not its motion.
+            # A far box is too coarse in depth for a speed but not across the road: lanes are told
+            # apart sideways, where a far pixel is still a few centimetres.
+            far = not measurable and not self.cut(box) and self._placeable(box, depth=False)
             lane = next((lane.lane_id for lane in self._config.lanes if inside(lane.polygon, point)), None) \
-                if measurable or self._side_cut_only(box) else None
+                if measurable or far or self._side_cut_only(box) else None
             flagged = False
             if helmetless is not None and len(helmetless):
                 cx, cy = (helmetless[:, 0] + helmetless[:, 2]) / 2, (helmetless[:, 1] + helmetless[:, 3]) / 2
@@ -178,7 +191,7 @@ class TrackBook:
                 front=front, lane_id=lane, heading=heading, speed_mps=speed,
                 in_speed_zone=self._speed_zone is not None and inside(self._speed_zone, point), helmetless=flagged,
                 class_share=mem.votes.most_common(1)[0][1] / sum(mem.votes.values()), class_votes=mem.detections,
-                travel=travel, speed_span_s=span, confirmed=mem.confirmed, continues=mem.continues))
+                travel=travel, speed_span_s=span, confirmed=mem.confirmed, continues=mem.continues, far=far))
         self._forget_old_boxes(frame_index)
         return out
 

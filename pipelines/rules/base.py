@@ -34,6 +34,7 @@ class Observation:
     speed_span_s: float = 1.0  # seconds of track speed_mps is measured over (less for a young track)
     confirmed: bool = True  # the detector has been sure of this track (TrackBook); only such tracks count
     continues: int | None = None  # the lost track of the same vehicle this track began where (TrackBook)
+    far: bool = False  # too far up the picture to be placed on the ground: its lane is known, not its motion
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -5,7 +5,11 @@ The track's voted class must be outside the lane's ``allowed_classes`` for at le
 must be settled (at least ``min_observations`` detections, ``min_share`` of them agreeing),
 so a detector hesitating between motorbike and car does not create the event. The hold is
 short (0.6 s) because configured lanes end at the junction: a car in the motorbike lane may
-be measurable there for under a second (after its box leaves the frame edge).
+be measurable there for under a second (after its box leaves the frame edge). A vehicle seen
+only far up the picture (``Observation.far``: its lane is known, not its place on the road)
+must hold ``far_hold_s`` (3 s): there the tracker breaks one car into short-lived ids (a
+fragment of a car already judged nearer the camera is not a new violation), and a 20 px
+motorbike is read as a car more often than near the camera.
 """
 
 from __future__ import annotations
@@ -20,13 +24,13 @@ from pipelines.rules.base import FrameContext, Observation, RuleHit
 class WrongLaneRule:
     violation_type = ViolationType.WRONG_LANE
 
-    def __init__(self, config: SceneConfig, *, hold_s: float = 0.6, min_observations: int = 4,
-                 min_share: float = 0.7) -> None:
+    def __init__(self, config: SceneConfig, *, hold_s: float = 0.6, far_hold_s: float = 3.0,
+                 min_observations: int = 4, min_share: float = 0.7) -> None:
         self._min_share = min_share
         self._allowed = {lane.lane_id: frozenset(lane.allowed_classes) for lane in config.lanes}
-        self._hold = timedelta(seconds=hold_s)
+        self._hold, self._far_hold = timedelta(seconds=hold_s), timedelta(seconds=far_hold_s)
         self._min_obs = min_observations
-        self._run: dict[int, tuple[str, int, int, datetime]] = {}  # lane, count, first frame, since
+        self._run: dict[int, tuple[str, int, int, datetime, bool]] = {}  # lane, count, first frame, since, all far
         self._done: set[int] = set()
 
     def observe(self, observations: list[Observation], ctx: FrameContext) -> list[RuleHit]:
@@ -38,12 +42,12 @@ class WrongLaneRule:
             if allowed is None or obs.vehicle_class in allowed or obs.class_share < self._min_share:
                 self._run.pop(obs.track_id, None)
                 continue
-            lane, count, frame, since = self._run.get(obs.track_id, (obs.lane_id, 0, obs.frame_index, obs.at))
+            lane, count, frame, since, far = self._run.get(obs.track_id, (obs.lane_id, 0, obs.frame_index, obs.at, True))
             if lane != obs.lane_id:
-                lane, count, frame, since = obs.lane_id, 0, obs.frame_index, obs.at
-            count += 1
-            self._run[obs.track_id] = (lane, count, frame, since)  # type: ignore[assignment]
-            if count >= self._min_obs and obs.at - since >= self._hold:
+                lane, count, frame, since, far = obs.lane_id, 0, obs.frame_index, obs.at, True
+            count, far = count + 1, far and obs.far
+            self._run[obs.track_id] = (lane, count, frame, since, far)  # type: ignore[assignment]
+            if count >= self._min_obs and obs.at - since >= (self._far_hold if far else self._hold):
                 self._done.add(obs.track_id)
                 hits.append(RuleHit(violation_type=self.violation_type, track_id=obs.track_id, frame_index=frame,
                                     at=since, vehicle_class=obs.vehicle_class,

@@ -30,10 +30,12 @@ class ScriptedDetector:
     helmet_classes = False
     track_confidence = 0.0
 
-    def __init__(self, boxes_at, *, confidence: float = 0.9, track_confidence: float = 0.0) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, boxes_at, *, confidence: float = 0.9, track_confidence: float = 0.0,  # type: ignore[no-untyped-def]
+                 class_id: int = MOTORBIKE) -> None:
         self._boxes_at = boxes_at
         self._frame = 0
         self._confidence = confidence
+        self._class_id = class_id
         self.track_confidence = track_confidence
 
     def detect(self, image: np.ndarray) -> Detections:
@@ -42,7 +44,7 @@ class ScriptedDetector:
         if not boxes:
             return Detections.empty()
         return Detections(xyxy=np.asarray(boxes, np.float32), confidence=np.full(len(boxes), self._confidence, np.float32),
-                          class_id=np.full(len(boxes), MOTORBIKE, np.int64))
+                          class_id=np.full(len(boxes), self._class_id, np.int64))
 
 
 def wrong_way_rider(x: float, frame: int) -> tuple[float, float, float, float]:
@@ -82,6 +84,29 @@ def test_only_a_track_the_detector_was_sure_of_raises_a_violation(name: str, con
     detector = ScriptedDetector(lambda frame: [wrong_way_rider(760, frame)], confidence=confidence,
                                 track_confidence=0.5)
     assert run(None, detector) == expected, name
+
+
+def test_a_car_whose_id_changes_twice_gives_one_violation() -> None:
+    """A car in the motorbike lane is judged; its box then jumps (half hidden) and the tracker
+    gives it a new id, which it loses again after 0.4 s to a third id. The third id is judged
+    too, long after the first — the same car, through the id it continued, so one violation."""
+    def boxes_at(frame: int) -> list[tuple[float, float, float, float]]:
+        for first, last, x in ((0, 29, 700), (33, 42, 770), (46, 110, 840)):
+            if first <= frame <= last:
+                y = 600 - 2 * frame
+                return [(x - 50, y - 100, x + 50, y)]
+        return []
+
+    detector = ScriptedDetector(boxes_at, class_id=CLASSES.index("car"))
+    pipeline = CameraPipeline(camera_id="C1", config=CONFIG, detector=detector, fps=25.0,
+                              options=PipelineOptions(rules=("wrong_lane",)))
+    image = np.zeros((720, 1280, 3), np.uint8)
+    frames = [VideoFrame(camera_id="C1", index=i, at=T0 + timedelta(seconds=i / 25), image=image) for i in range(120)]
+    ids: set[int] = set()
+    out = pipeline.process(frames, segment_start=T0, on_frame=lambda f, seen, p: ids.update(o.track_id for o in seen))
+    found = [*out.violations, *pipeline.close()]
+    assert len(ids) == 3  # the tracker did change the id twice
+    assert [v.violation_type.value for v in found] == ["wrong_lane"]
 
 
 class CountingSource(VideoFileSource):

@@ -223,17 +223,21 @@ def test_wrong_way_a_box_born_on_a_parked_car(name: str, first_box: tuple[float,
     assert len(run(WrongWayRule(CONFIG), frames)) == expected, name
 
 
-@pytest.mark.parametrize(("name", "cls", "lane", "frames", "share", "expected"), [
-    ("car in the motorbike lane for 2 s", "car", "in-2", 20, 1.0, 1),
-    ("motorbike in the motorbike lane", "motorbike", "in-2", 20, 1.0, 0),
-    ("motorbike in the mixed lane", "motorbike", "in-1", 20, 1.0, 0),
-    ("car in the motorbike lane for 0.4 s (lane change)", "car", "in-2", 5, 1.0, 0),
-    ("car seen in the motorbike lane for 0.8 s before the junction", "car", "in-2", 9, 1.0, 1),
-    ("class vote unsettled", "car", "in-2", 20, 0.55, 0),
-    ("truck in the motorbike lane", "truck", "in-2", 20, 0.9, 1),
+@pytest.mark.parametrize(("name", "cls", "lane", "frames", "share", "expected", "far"), [
+    ("car in the motorbike lane for 2 s", "car", "in-2", 20, 1.0, 1, False),
+    ("motorbike in the motorbike lane", "motorbike", "in-2", 20, 1.0, 0, False),
+    ("motorbike in the mixed lane", "motorbike", "in-1", 20, 1.0, 0, False),
+    ("car in the motorbike lane for 0.4 s (lane change)", "car", "in-2", 5, 1.0, 0, False),
+    ("car seen in the motorbike lane for 0.8 s before the junction", "car", "in-2", 9, 1.0, 1, False),
+    ("class vote unsettled", "car", "in-2", 20, 0.55, 0, False),
+    ("truck in the motorbike lane", "truck", "in-2", 20, 0.9, 1, False),
+    ("car seen only far up the picture for 1.2 s (a fragment of a car's track)", "car", "in-2", 12, 1.0, 0, True),
+    ("car seen only far up the picture for 2.5 s (a far motorbike read as a car)", "car", "in-2", 25, 1.0, 0, True),
+    ("car seen only far up the picture for 3.5 s", "car", "in-2", 35, 1.0, 1, True),
 ])
-def test_wrong_lane(name: str, cls: str, lane: str, frames: int, share: float, expected: int) -> None:
-    seq = [("green", [obs(1, i, x=760 if lane == "in-2" else 520, y=600 - 10 * i, cls=cls, lane=lane, share=share)])
+def test_wrong_lane(name: str, cls: str, lane: str, frames: int, share: float, expected: int, far: bool) -> None:
+    seq = [("green", [replace(obs(1, i, x=760 if lane == "in-2" else 520, y=600 - 10 * i, cls=cls, lane=lane,
+                                  share=share), far=far)])
            for i in range(frames)]
     seq += [("green", [obs(1, frames + i, y=600 - 10 * (frames + i), lane="in-1", cls=cls, share=share)])
             for i in range(5)]  # then back to an allowed lane

@@ -68,10 +68,32 @@ def test_a_box_cut_by_the_side_of_the_picture_has_a_lane_but_no_motion() -> None
     t0 = datetime(2026, 3, 2, tzinfo=UTC)
     side = (1090.0, 380.0, 1280.0, 680.0)  # a car half out of the picture on the right, wheels in view
     bottom = (700.0, 500.0, 900.0, 720.0)  # a car cut by the bottom edge: where it stands is not seen
+    short = (420.0, 640.0, 620.0, 717.0)  # a box stopping 3 px short of the bottom edge: cut as well
     for i in range(10):
-        side_obs, bottom_obs = book.observe(detections(side, bottom), i, t0 + timedelta(seconds=i / 25), None)
+        side_obs, bottom_obs, short_obs = book.observe(detections(side, bottom, short), i,
+                                                       t0 + timedelta(seconds=i / 25), None)
     assert side_obs.lane_id == "in-2" and side_obs.heading is None and side_obs.speed_mps is None
-    assert bottom_obs.lane_id is None
+    assert bottom_obs.lane_id is None and short_obs.lane_id is None and short_obs.ground is None
+
+
+def test_a_far_box_has_a_lane_but_no_position_or_motion() -> None:
+    """Far up the picture a pixel is more than 0.25 m of depth (too coarse for a speed) but a
+    few centimetres across the road: the lane is known, the ground position is not."""
+    import math
+
+    k, lat0 = 111_320.0, 10.0
+    image = [(400, 700), (880, 700), (660, 100), (620, 100)]  # a road 12 m wide and 80 m long
+    metres = [(0.0, 0.0), (12.0, 0.0), (12.0, 80.0), (0.0, 80.0)]
+    ground = [(105.0 + x / (k * math.cos(math.radians(lat0))), lat0 + y / k) for x, y in metres]
+    config = SceneConfig.model_validate({**CONFIG.model_dump(), "speed": {
+        "image_points": image, "ground_points": ground, "limit_kmh": 50}})
+    book = TrackBook(config, fps=25, lost_frames=30, box_memory_frames=100)
+    far = (636.0, 96.0, 660.0, 120.0)
+    assert book._ground is not None and book._ground.depth_metres_per_pixel((648, 120)) > 0.25
+    t0 = datetime(2026, 3, 2, tzinfo=UTC)
+    for i in range(10):
+        (obs,) = book.observe(detections(far), i, t0 + timedelta(seconds=i / 25), None)
+    assert obs.lane_id == "in-2" and obs.far and obs.ground is None and obs.speed_mps is None and obs.heading is None
 
 
 def test_a_view_cut_by_the_side_is_read_only_while_the_track_has_no_clear_view() -> None:
