@@ -31,7 +31,7 @@ from pipelines.detect_motion import MotionDetector
 from pipelines.detections import Detections
 from pipelines.evidence import EvidenceInput, FrameRing, write_evidence
 from pipelines.frames import FeedError, VideoFileSource, VideoFrame
-from pipelines.geometry import GroundMap, box_iou
+from pipelines.geometry import GroundMap, box_iou, box_share_on
 from pipelines.plates import PlateRead, PlateReader
 from pipelines.rules.base import FrameContext, Observation, Rule, RuleHit
 from pipelines.rules.illegal_stop import IllegalStopRule
@@ -149,8 +149,8 @@ class CameraPipeline:
         self._gate_rest_until: int | None = None  # the gate rests until this frame
         self._last_ctx: FrameContext | None = None
         self._overlay = _Overlay()
-        self._emitted: set[tuple[int, str]] = set()  # (vehicle, type): the vehicle is its first track id
-        self._vehicle_of: dict[int, int] = {}  # a car's, bus's or truck's track id → the first id it had
+        self._emitted: set[tuple[int, str]] = set()  # (vehicle, type): see _queue
+        self._first_id: dict[int, int] = {}  # track id → the first id of the chain of ids it continues
         self._recent_hits: list[RuleHit] = []  # for one-vehicle-two-tracks duplicates
         self._segment_start: datetime | None = None
         self._signal_read = -10 ** 9
@@ -270,10 +270,8 @@ class CameraPipeline:
         helmetless = dets.extra.get("no_helmet")
         observations = self.book.observe(tracked, frame.index, frame.at, frame.image, helmetless)
         for obs in observations:
-            # riders are left out, as in counting: in a swarm the box a lost rider leaves is as
-            # often the next rider's, and two wrong-way riders in a row are two violations
-            if obs.continues is not None and obs.track_id not in self._vehicle_of and obs.vehicle_class not in TWO_WHEELERS:
-                self._vehicle_of[obs.track_id] = self._vehicle_of.get(obs.continues, obs.continues)
+            if obs.continues is not None and obs.track_id not in self._first_id:
+                self._first_id[obs.track_id] = self._first_id.get(obs.continues, obs.continues)
         self.counter.observe(observations)
         self._overlay.boxes = [(o.track_id, o.box, o.vehicle_class, o.confirmed) for o in observations]
         return observations
@@ -290,12 +288,17 @@ class CameraPipeline:
         if not any(p.hit.track_id == track_id for p in self._pending):
             self.book.drop(track_id, ctx.frame_index)
             self.counter.forget(track_id)
-        self._vehicle_of.pop(track_id, None)  # a track continuing it began within CONTINUE_S, long before
+        self._first_id.pop(track_id, None)  # a track continuing it began within CONTINUE_S, long before
 
     def _queue(self, hit: RuleHit, segment_start: datetime) -> None:
         """Keep ``hit`` for evidence once its post-roll is recorded — unless the vehicle already
-        gave this violation, under this id or an earlier one it continues (TrackBook)."""
-        key = (self._vehicle_of.get(hit.track_id, hit.track_id), hit.violation_type.value)
+        gave this violation, under this id, a second box of it, or an earlier id of the chain of
+        ids this one continues (TrackBook). A rider's chain counts only for wrong_way: in a swarm
+        the box a lost rider leaves is as often the next rider's, and two motorbikes in the car
+        lane one after the other are two violations, while two wrong-way riders in a row, the
+        second starting where the first was lost, are rare."""
+        chain = hit.vehicle_class not in TWO_WHEELERS or hit.violation_type is ViolationType.WRONG_WAY
+        key = (self._first_id.get(hit.track_id, hit.track_id) if chain else hit.track_id, hit.violation_type.value)
         if key in self._emitted:
             return
         self._emitted.add(key)
@@ -349,7 +352,7 @@ class CameraPipeline:
         if not ready:
             return []
         self._pending = [p for p in self._pending if p not in ready]
-        return [self._violation(p) for p in ready if self._confirmed(p.hit)]
+        return [self._violation(p) for p in ready if self._confirmed(p.hit) and not self._part_of_a_car(p.hit)]
 
     def _confirmed(self, hit: RuleHit) -> bool:
         """Whether the detector was ever sure of the violating vehicle (``TrackBook``) by the
@@ -358,6 +361,28 @@ class CameraPipeline:
         ids = [hit.track_id] + ([hit.origin_track_id] if hit.origin_track_id is not None else [])
         memories = [m for i in ids if (m := self.book.tracks.get(i)) is not None]
         return not memories or any(m.confirmed for m in memories)
+
+    def _part_of_a_car(self, hit: RuleHit) -> bool:
+        """Whether a two-wheeler judged for its lane was a part of a car, bus or truck: by the
+        end of the post-roll its track voted car, or it ended where such a track began around
+        the same frame, holding its box. At night the detector takes one headlight of a car
+        coming towards the camera for a motorbike until it sees the whole car."""
+        if hit.violation_type is not ViolationType.WRONG_LANE or hit.vehicle_class not in TWO_WHEELERS:
+            return False
+        mine = self.book.tracks.get(hit.track_id)
+        last = mine.boxes.get(mine.last_frame) if mine is not None else None
+        if mine is None or last is None:
+            return False
+        if mine.vehicle_class not in TWO_WHEELERS:
+            return True  # the same track, once the car was seen whole, voted car
+        near = max(2, int(0.5 * self.fps))
+        for other in self.book.tracks.values():
+            first = other.boxes.get(other.first_frame)
+            if (other.track_id != mine.track_id and other.vehicle_class not in TWO_WHEELERS and first is not None
+                    and -near <= other.first_frame - mine.last_frame <= near and mine.last_frame <= other.first_frame + 2
+                    and box_share_on(last, first) >= 0.8):
+                return True
+        return False
 
     def _violation(self, pending: _Pending) -> Violation:
         hit = pending.hit
@@ -401,12 +426,21 @@ class CameraPipeline:
         return self.plate_reader.read([crop for _, crop in crops], vehicle_class=vehicle_class)
 
     def close(self) -> list[Violation]:
-        """End of the stream: end every track and write what is pending."""
+        """End of the stream: end every track and write what is pending (the tracks are
+        forgotten after, so what is pending is still judged against every vehicle seen)."""
         ctx = self._last_ctx
-        if ctx is not None and self._segment_start is not None:
-            for tid in list(self.book.tracks):
-                self._end_track(tid, ctx, self._segment_start)
-        return self._finalise(ctx.frame_index if ctx else 0, flush=True)
+        if ctx is None or self._segment_start is None:
+            return self._finalise(0, flush=True)
+        for tid in list(self.book.tracks):
+            for rule in self.rules:
+                for hit in rule.finish(tid, ctx):
+                    self._queue(hit, self._segment_start)
+        out = self._finalise(ctx.frame_index, flush=True)
+        for tid in list(self.book.tracks):
+            self.book.drop(tid, ctx.frame_index)
+            self.counter.forget(tid)
+            self._first_id.pop(tid, None)
+        return out
 
     # --- review video -------------------------------------------------------------------
 

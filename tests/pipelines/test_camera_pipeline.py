@@ -14,7 +14,7 @@ from pipelines.camera_pipeline import CameraPipeline, PipelineOptions
 from pipelines.classes import CLASSES
 from pipelines.detect_motion import GATE_WIDTH, MotionDetector
 from pipelines.detections import Detections
-from analytics.scene_config import SignalRoi
+from analytics.scene_config import SceneConfig, SignalRoi
 from pipelines.frames import VideoFileSource, VideoFrame
 from pipelines.video_writer import H264File
 from tests.pipelines.test_rules import CONFIG
@@ -86,27 +86,85 @@ def test_only_a_track_the_detector_was_sure_of_raises_a_violation(name: str, con
     assert run(None, detector) == expected, name
 
 
-def test_a_car_whose_id_changes_twice_gives_one_violation() -> None:
-    """A car in the motorbike lane is judged; its box then jumps (half hidden) and the tracker
-    gives it a new id, which it loses again after 0.4 s to a third id. The third id is judged
-    too, long after the first — the same car, through the id it continued, so one violation."""
+def car_in_the_motorbike_lane(x: float, frame: int) -> tuple[float, float, float, float]:
+    y = 600 - 2 * frame
+    return (x - 50, y - 100, x + 50, y)
+
+
+def rider_coming_down(x: float, frame: int) -> tuple[float, float, float, float]:
+    y = 150 + 6 * frame
+    return (x - 22, y - 90, x + 22, y)
+
+
+@pytest.mark.parametrize(("name", "cls", "box", "xs", "rule"), [
+    ("a car in the motorbike lane", "car", car_in_the_motorbike_lane, (700, 770, 840), "wrong_lane"),
+    ("a wrong-way rider", "motorbike", rider_coming_down, (700, 730, 760), "wrong_way"),
+])
+def test_a_vehicle_whose_id_changes_twice_gives_one_violation(name: str, cls: str, box, xs: tuple[int, ...],  # type: ignore[no-untyped-def]
+                                                             rule: str) -> None:
+    """The vehicle is judged; its box then jumps (half hidden) and the tracker gives it a new id,
+    which it loses again after 0.4 s to a third id. The third id is judged too, long after the
+    first — the same vehicle, through the id it continued, so one violation."""
     def boxes_at(frame: int) -> list[tuple[float, float, float, float]]:
-        for first, last, x in ((0, 29, 700), (33, 42, 770), (46, 110, 840)):
+        for (first, last), x in zip(((0, 29), (33, 42), (46, 80)), xs):
             if first <= frame <= last:
-                y = 600 - 2 * frame
-                return [(x - 50, y - 100, x + 50, y)]
+                return [box(x, frame)]
         return []
 
-    detector = ScriptedDetector(boxes_at, class_id=CLASSES.index("car"))
+    detector = ScriptedDetector(boxes_at, class_id=CLASSES.index(cls))
     pipeline = CameraPipeline(camera_id="C1", config=CONFIG, detector=detector, fps=25.0,
-                              options=PipelineOptions(rules=("wrong_lane",)))
+                              options=PipelineOptions(rules=(rule,)))
     image = np.zeros((720, 1280, 3), np.uint8)
-    frames = [VideoFrame(camera_id="C1", index=i, at=T0 + timedelta(seconds=i / 25), image=image) for i in range(120)]
+    frames = [VideoFrame(camera_id="C1", index=i, at=T0 + timedelta(seconds=i / 25), image=image) for i in range(90)]
     ids: set[int] = set()
     out = pipeline.process(frames, segment_start=T0, on_frame=lambda f, seen, p: ids.update(o.track_id for o in seen))
     found = [*out.violations, *pipeline.close()]
-    assert len(ids) == 3  # the tracker did change the id twice
-    assert [v.violation_type.value for v in found] == ["wrong_lane"]
+    assert len(ids) == 3, name  # the tracker did change the id twice
+    assert [v.violation_type.value for v in found] == [rule], name
+
+
+class ClassedDetector:
+    """Boxes with their classes per frame: ``boxes_at(frame) → [(box, class name)]``."""
+
+    name = "scripted"
+    helmet_classes = False
+    track_confidence = 0.0
+
+    def __init__(self, boxes_at) -> None:  # type: ignore[no-untyped-def]
+        self._boxes_at = boxes_at
+        self._frame = 0
+
+    def detect(self, image: np.ndarray) -> Detections:
+        seen = self._boxes_at(self._frame)
+        self._frame += 1
+        if not seen:
+            return Detections.empty()
+        return Detections(xyxy=np.asarray([b for b, _ in seen], np.float32), confidence=np.full(len(seen), 0.9, np.float32),
+                          class_id=np.asarray([CLASSES.index(c) for _, c in seen], np.int64))
+
+
+@pytest.mark.parametrize(("name", "car_follows", "expected"), [
+    ("a motorbike in the car lane", False, ["wrong_lane"]),
+    ("a car's headlight read as a motorbike until the whole car is seen", True, []),
+])
+def test_a_motorbike_that_turns_out_to_be_part_of_a_car_is_not_judged(name: str, car_follows: bool,
+                                                                      expected: list[str]) -> None:
+    data = CONFIG.model_dump()
+    data["lanes"][0]["allowed_classes"] = ["car", "bus", "truck"]
+    config = SceneConfig.model_validate(data)
+
+    def boxes_at(frame: int) -> list[tuple[tuple[float, float, float, float], str]]:
+        y = 400 + 4 * frame
+        if frame < 30:
+            return [((520, y - 54, 542, y), "motorbike")]
+        return [((480, y - 62, 546, y), "car")] if car_follows else []
+
+    pipeline = CameraPipeline(camera_id="C1", config=config, detector=ClassedDetector(boxes_at), fps=25.0,
+                              options=PipelineOptions(rules=("wrong_lane",)))
+    image = np.zeros((720, 1280, 3), np.uint8)
+    frames = [VideoFrame(camera_id="C1", index=i, at=T0 + timedelta(seconds=i / 25), image=image) for i in range(60)]
+    out = pipeline.process(frames, segment_start=T0)
+    assert [v.violation_type.value for v in (*out.violations, *pipeline.close())] == expected, name
 
 
 class CountingSource(VideoFileSource):
