@@ -116,7 +116,9 @@ def observable(truth: dict, event: dict, vehicle: dict | None,
     A ``wrong_lane`` or ``wrong_way`` event counts only the samples whose ground point is
     inside one of the camera's configured ``lanes``: the simulator's lanes run on through the
     junction and up the far road, beyond the stretch the scene config marks out, and a lane
-    and its direction are known — to the rules and to an officer — only where configured."""
+    and its direction are known — to the rules and to an officer — only where configured.
+    That ground point must be in the picture: a car standing cut by the bottom edge of the
+    picture shows its roof, not the road its wheels are on."""
     fps = float(truth["fps"])
     if vehicle is None or event["start_frame"] > truth["frames"] - 2 * fps:
         return False
@@ -126,7 +128,9 @@ def observable(truth: dict, event: dict, vehicle: dict | None,
     seen = [s for s in vehicle["samples"] if len(s) < 8 or s[7] >= MIN_VISIBLE]
     during = [s for s in seen if event["start_frame"] - fps <= s[0] <= end + fps]
     if event.get("type") in ("wrong_lane", "wrong_way") and lanes:
-        during = [s for s in during if any(inside(lane, ((s[1] + s[3]) / 2, s[4])) for lane in lanes)]
+        bottom = float(truth.get("height", 10 ** 6)) - 2
+        during = [s for s in during
+                  if s[4] < bottom and any(inside(lane, ((s[1] + s[3]) / 2, s[4])) for lane in lanes)]
     return len(seen) >= fps and len(during) >= fps
 
 

@@ -33,6 +33,10 @@ def test_lane_events_count_only_time_inside_the_configured_lanes(kind: str) -> N
     assert not observable(TRUTH, event, beyond, [lane])
     assert observable(TRUTH, event, beyond)  # without lanes: the old judgement
     assert observable(TRUTH, event, inside_for_2s, [lane])
+    # standing for 16 s cut by the bottom edge of a 720-line picture: where it touches the road is not seen
+    cut = {"samples": [[i, 10, 600, 50, 719, 0.0, 0.0, 1.0] for i in range(0, 400)]}
+    assert observable({**TRUTH, "height": 720}, event, {"samples": [s[:4] + [700] + s[5:] for s in cut["samples"]]}, [lane])
+    assert not observable({**TRUTH, "height": 720}, event, cut, [lane])
 
 
 def test_visible_fractions_follow_the_drawing_order() -> None:
