@@ -249,7 +249,7 @@ class CameraPipeline:
         """Detections on ``image``, or None when the motion gate finds the picture quiet.
         A gate that has found no quiet frame for ``gate_busy_s`` rests for ``gate_rest_s``:
         every due frame is detected meanwhile, so resting never loses a vehicle."""
-        if self.gate is not None and self._gate_rest_until is not None and index >= self._gate_rest_until:
+        if self._gate_rest_until is not None and index >= self._gate_rest_until:
             self._gate_rest_until, self._gate_quiet_at = None, index
         if self.gate is not None and self._gate_rest_until is None:
             self.gate.measure(image)
@@ -282,12 +282,20 @@ class CameraPipeline:
                 self._queue(hit, segment_start)
 
     def _end_track(self, track_id: int, ctx: FrameContext, segment_start: datetime) -> None:
+        self._finish_rules(track_id, ctx, segment_start)
+        if any(p.hit.track_id == track_id for p in self._pending):
+            self._first_id.pop(track_id, None)
+        else:
+            self._forget(track_id, ctx)
+
+    def _finish_rules(self, track_id: int, ctx: FrameContext, segment_start: datetime) -> None:
         for rule in self.rules:
             for hit in rule.finish(track_id, ctx):
                 self._queue(hit, segment_start)
-        if not any(p.hit.track_id == track_id for p in self._pending):
-            self.book.drop(track_id, ctx.frame_index)
-            self.counter.forget(track_id)
+
+    def _forget(self, track_id: int, ctx: FrameContext) -> None:
+        self.book.drop(track_id, ctx.frame_index)
+        self.counter.forget(track_id)
         self._first_id.pop(track_id, None)  # a track continuing it began within CONTINUE_S, long before
 
     def _queue(self, hit: RuleHit, segment_start: datetime) -> None:
@@ -432,14 +440,10 @@ class CameraPipeline:
         if ctx is None or self._segment_start is None:
             return self._finalise(0, flush=True)
         for tid in list(self.book.tracks):
-            for rule in self.rules:
-                for hit in rule.finish(tid, ctx):
-                    self._queue(hit, self._segment_start)
+            self._finish_rules(tid, ctx, self._segment_start)
         out = self._finalise(ctx.frame_index, flush=True)
         for tid in list(self.book.tracks):
-            self.book.drop(tid, ctx.frame_index)
-            self.counter.forget(tid)
-            self._first_id.pop(tid, None)
+            self._forget(tid, ctx)
         return out
 
     # --- review video -------------------------------------------------------------------
