@@ -573,6 +573,36 @@ def model_train(
     typer.echo(f"{weights} ({weights.stat().st_size / 1e6:.1f} MB)")
 
 
+@model_app.command("quantize")
+def model_quantize(
+    weights: Annotated[Path, typer.Option(help="Trọng số .pt cần lượng tử hoá")] = MODEL_WEIGHTS,
+    images: Annotated[Path, typer.Option(help="Ảnh hiệu chỉnh (ảnh huấn luyện của 'model dataset')")] = Path(
+        "data/runtime/dataset/images/train"),
+    frames: Annotated[int, typer.Option(min=1, max=2000, help="Số ảnh hiệu chỉnh (chọn ngẫu nhiên)")] = 64,
+    seed: Annotated[int, typer.Option(help="Hạt giống của phép chọn ảnh")] = 1,
+    imgsz: Annotated[int, typer.Option(min=160, max=1280, help="Kích thước ảnh khi chạy (như pipeline)")] = 640,
+    out: Annotated[Path | None, typer.Option(help="Mặc định <tên trọng số>.int8.onnx bên cạnh trọng số")] = None,
+) -> None:
+    """Lượng tử hoá mô hình về int8 (ONNX Runtime, hiệu chỉnh trên ảnh mô phỏng) — nhanh hơn trên CPU."""
+    import random
+
+    import cv2
+
+    from pipelines.detect_yolo import int8_path
+    from pipelines.onnx_quantize import quantize_detector
+
+    if not weights.is_file():
+        raise typer.BadParameter(f"không có trọng số {weights}", param_hint="--weights")
+    files = sorted(p for p in images.glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")) if images.is_dir() else []
+    if not files:
+        raise typer.BadParameter(f"{images}: không có ảnh nào (dựng bằng: python cli.py model dataset)",
+                                 param_hint="--images")
+    random.Random(seed).shuffle(files)
+    pictures = [picture for picture in (cv2.imread(str(p)) for p in files[:frames]) if picture is not None]
+    target = quantize_detector(weights, pictures, out or int8_path(weights), imgsz=imgsz)
+    typer.echo(f"{target} ({target.stat().st_size / 1e6:.2f} MB, hiệu chỉnh trên {len(pictures)} ảnh)")
+
+
 @model_app.command("evaluate")
 def model_evaluate(
     data: Annotated[Path, typer.Option(help="data.yaml của bộ dữ liệu giữ lại (hạt giống mới)")] = Path(

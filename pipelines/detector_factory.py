@@ -47,7 +47,7 @@ def build_detector(config: SceneConfig, *, models_dir: Path, override: str | Non
         try:
             detector = YoloDetector(weights, imgsz=imgsz or spec.imgsz, confidence=dict(spec.confidence),
                                     default_confidence=spec.default_confidence, runtime=spec.runtime,
-                                    track_confidence=spec.track_confidence)
+                                    track_confidence=spec.track_confidence, precision=spec.precision)
         except Exception as exc:  # noqa: BLE001 — any loader failure must end in the motion fallback
             problem = f"không nạp được trọng số {weights}: {type(exc).__name__}: {exc}"
     if detector is None:

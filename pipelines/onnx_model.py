@@ -9,6 +9,7 @@ Contract:
 - ``OnnxDetectionModel(path, imgsz, threads)`` predicts like ultralytics' own predictor
   (the same letterbox, NMS at IoU 0.7 and box scaling, from ultralytics' utilities):
   ``predict(image, conf)`` returns ``(xyxy, confidence, class_id)`` arrays in image pixels.
+  ``precision`` is ``"int8"`` for a graph made by ``onnx_quantize``, else ``"fp32"``.
   The session uses ``threads`` intra-op threads (ultralytics' own ONNX backend always takes
   every core, which oversubscribes a pool of single-threaded workers).
 
@@ -51,6 +52,15 @@ def onnx_export(weights: Path, cache_dir: Path) -> Path:
     return target
 
 
+def letterbox_blob(image: np.ndarray, imgsz: int, stride: int) -> np.ndarray:
+    """``image`` (BGR) letterboxed as ultralytics' predictor does (longest side ``imgsz``, the
+    other padded to a multiple of ``stride``) as a 1×3×H×W float32 RGB tensor in 0–1."""
+    from ultralytics.data.augment import LetterBox
+
+    boxed = LetterBox(imgsz, auto=True, stride=stride)(image=image)
+    return np.ascontiguousarray(boxed[..., ::-1].transpose(2, 0, 1)[None], dtype=np.float32) / 255.0
+
+
 class OnnxDetectionModel:
     def __init__(self, path: Path, *, imgsz: int, threads: int) -> None:
         import onnxruntime as ort
@@ -63,6 +73,7 @@ class OnnxDetectionModel:
         meta = self._session.get_modelmeta().custom_metadata_map
         self.names: dict[int, str] = {int(k): str(v) for k, v in ast.literal_eval(meta["names"]).items()}
         self.stride = int(float(meta.get("stride", 32)))
+        self.precision = "int8" if meta.get("precision") == "int8" else "fp32"
         self.threads = options.intra_op_num_threads
         self._input = self._session.get_inputs()[0].name
         self._imgsz = imgsz
@@ -70,14 +81,12 @@ class OnnxDetectionModel:
     def predict(self, image: np.ndarray, *, conf: float, iou: float = 0.7, max_det: int = 300,
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         import torch
-        from ultralytics.data.augment import LetterBox
         from ultralytics.utils import nms, ops
 
-        boxed = LetterBox(self._imgsz, auto=True, stride=self.stride)(image=image)
-        blob = np.ascontiguousarray(boxed[..., ::-1].transpose(2, 0, 1)[None], dtype=np.float32) / 255.0
+        blob = letterbox_blob(image, self._imgsz, self.stride)
         raw = self._session.run(None, {self._input: blob})[0]
         det = nms.non_max_suppression(torch.from_numpy(raw), conf, iou, max_det=max_det)[0]
         if len(det):
-            det[:, :4] = ops.scale_boxes(boxed.shape[:2], det[:, :4], image.shape)
+            det[:, :4] = ops.scale_boxes(blob.shape[2:], det[:, :4], image.shape)
         out = det.numpy()
         return out[:, :4].astype(np.float32), out[:, 4].astype(np.float32), out[:, 5].astype(np.int64)

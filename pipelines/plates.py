@@ -26,10 +26,15 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import cv2
 import numpy as np
 
 from analytics.plate_format import normalise_plate
+
+if TYPE_CHECKING:
+    from rapidocr_onnxruntime import RapidOCR
 
 
 SHORT_NUMBER = re.compile(r"(?:-| )\d{4}$")
@@ -52,15 +57,22 @@ class PlateReader:
         """``threads``: ONNX Runtime threads of the OCR models; default as many as PyTorch is
         allowed in this process (``pipelines.worker.init_worker`` sets one per worker)."""
         import torch
-        from rapidocr_onnxruntime import RapidOCR
 
         self.threads = max(1, threads if threads is not None else torch.get_num_threads())
-        # "max" with a 960 px side: pictures under 960 px are detected at their own size
-        self._ocr = RapidOCR(intra_op_num_threads=self.threads, inter_op_num_threads=1,
-                             det_limit_type="max", det_limit_side_len=960)
+        # the OCR models load on the first read (≈0.4 s each): most segments have no violation
+        self._quick_ocr: RapidOCR | None = None
         self._full_ocr: RapidOCR | None = None  # RapidOCR's default detector size, made when first needed
         self._min_conf = min_confidence
         self._min_h = min_height_px
+
+    def _quick(self) -> RapidOCR:
+        from rapidocr_onnxruntime import RapidOCR
+
+        if self._quick_ocr is None:
+            # "max" with a 960 px side: pictures under 960 px are detected at their own size
+            self._quick_ocr = RapidOCR(intra_op_num_threads=self.threads, inter_op_num_threads=1,
+                                       det_limit_type="max", det_limit_side_len=960)
+        return self._quick_ocr
 
     def _full_size(self) -> RapidOCR:
         from rapidocr_onnxruntime import RapidOCR
@@ -72,7 +84,7 @@ class PlateReader:
     def _ocr_lines(self, crop: np.ndarray, *, full_size: bool = False) -> tuple[list[str], float, np.ndarray | None]:
         scale = max(1.0, self._min_h / max(1, crop.shape[0]))
         image = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) if scale > 1 else crop
-        result, _ = (self._full_size() if full_size else self._ocr)(image)
+        result, _ = (self._full_size() if full_size else self._quick())(image)
         if not result:
             return [], 0.0, None
         items = sorted(((np.asarray(box), str(text), float(score)) for box, text, score in result),

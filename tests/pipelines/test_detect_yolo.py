@@ -36,9 +36,9 @@ def frames(tmp_path_factory: pytest.TempPathFactory) -> list[np.ndarray]:
 def test_onnx_runtime_finds_the_boxes_pytorch_finds(frames: list[np.ndarray], tmp_path: Path) -> None:
     weights = tmp_path / WEIGHTS.name
     shutil.copyfile(WEIGHTS, weights)
-    onnx = YoloDetector(weights, imgsz=480, default_confidence=0.25)
+    onnx = YoloDetector(weights, imgsz=480, default_confidence=0.25, precision="fp32")
     torch_model = YoloDetector(weights, imgsz=480, default_confidence=0.25, runtime="torch")
-    assert onnx.runtime == "onnx" and torch_model.runtime == "torch" and onnx.warnings == []
+    assert onnx.runtime == "onnx-fp32" and torch_model.runtime == "torch" and onnx.warnings == []
     exported = list((tmp_path / ".onnx").glob("*.onnx"))
     assert len(exported) == 1 and not list((tmp_path / ".onnx").glob(".export-*"))
     matched = 0
@@ -51,15 +51,15 @@ def test_onnx_runtime_finds_the_boxes_pytorch_finds(frames: list[np.ndarray], tm
         matched += len(a.xyxy)
     assert matched >= 10
     stamp = exported[0].stat().st_mtime_ns
-    again = YoloDetector(weights, imgsz=480)
-    assert again.runtime == "onnx" and exported[0].stat().st_mtime_ns == stamp  # exported once
+    again = YoloDetector(weights, imgsz=480, precision="fp32")
+    assert again.runtime == "onnx-fp32" and exported[0].stat().st_mtime_ns == stamp  # exported once
     assert again._onnx is not None and again._onnx.threads == torch.get_num_threads()
 
 
 def test_no_place_for_the_export_runs_on_pytorch_with_a_warning(frames: list[np.ndarray], tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
-    detector = YoloDetector(WEIGHTS, imgsz=480, cache_dir=blocker / "cache")
+    detector = YoloDetector(WEIGHTS, imgsz=480, cache_dir=blocker / "cache", precision="fp32")
     assert detector.runtime == "torch"
     assert len(detector.warnings) == 1 and detector.warnings[0].startswith("onnx → torch: matthan-det.pt")
     assert len(detector.detect(frames[0]).xyxy) > 0
