@@ -18,13 +18,27 @@ one count whatever ids it had. Not for two-wheelers: in a swarm the box a lost r
 is as often taken by the rider beside it (on the accuracy bench, taking sides and counts over
 between riders lost three motorbikes of 36 in one swarm clip and added two elsewhere).
 
+A rider hidden while it crosses (behind a car, or lost in a swarm) comes back under a new id
+on the far side of the line. Such a track is joined to the rider it continues by motion,
+not by box overlap: a confirmed rider track seen on one side only, lost at most ``REJOIN_S``
+ago while heading for the line, whose path (its last ``TRAIL`` points, at least
+``TRAIL_MIN_S`` long, carried on at the same velocity — on the ground plane when the camera
+is calibrated, else in the picture) reaches near the new track's first point (within
+``REJOIN_GROUND_M`` or ``REJOIN_TOLERANCE`` of the predicted travel on the ground, within
+``REJOIN_TOLERANCE`` of the new box's height or of the travel in the picture), the new track
+beginning at or past the line. The new track takes its side of the line (so it is counted when clear of the line)
+and its confirmation; the lost track cannot be joined again nor counted should the tracker
+find its id again; the nearest prediction wins. It takes no count over, so it can only add the count a rider hidden at the line lost.
+
 ``bins()`` returns ``CountBin`` records keyed by (camera, 15-minute bin start UTC, class,
 movement).
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import math
+from collections import Counter, deque
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from analytics.records import CountBin, DataSource
@@ -35,6 +49,29 @@ from pipelines.rules.base import Observation
 
 Point = tuple[float, float]
 BIN = timedelta(minutes=15)
+REJOIN_S = 1.0
+TRAIL = 8  # points of a rider's path kept for rejoining
+TRAIL_MIN_S = 0.2
+REJOIN_TOLERANCE = 0.5  # of the new box's height, or of the predicted travel when that is longer
+REJOIN_GROUND_M = 1.5  # on a calibrated camera: at least this, or the share above of the predicted travel
+
+
+def _miss(start: Point, end: Point, span: float, actual: Point, ahead: float) -> tuple[float, float]:
+    """How far ``actual`` lies from the path ``start`` → ``end`` (``span`` seconds) carried on
+    for ``ahead`` seconds at the same velocity, and how far that carries it."""
+    vx, vy = (end[0] - start[0]) / span, (end[1] - start[1]) / span
+    error = math.hypot(actual[0] - (end[0] + vx * ahead), actual[1] - (end[1] + vy * ahead))
+    return error, math.hypot(vx, vy) * ahead
+
+
+@dataclass(slots=True)
+class _Trail:
+    """A rider's recent ground-contact points (seconds, pixels, metres on the ground when
+    calibrated), and what it was at the line."""
+
+    points: deque[tuple[float, Point, Point | None]] = field(default_factory=lambda: deque(maxlen=TRAIL))
+    sides: set[int] = field(default_factory=set)  # as last known (kept after the track is forgotten)
+    confirmed: bool = False
 
 
 def count_line(config: SceneConfig) -> tuple[Point, Point]:
@@ -67,6 +104,8 @@ class Counter15:
         self._open: dict[int, tuple[datetime, str, str]] = {}  # counted track → (bin, class so far, movement)
         self._confirmed: set[int] = set()
         self._inherited: set[int] = set()  # tracks that took over an earlier id's sides or count
+        self._trails: dict[int, _Trail] = {}  # riders seen in the last REJOIN_S
+        self._vouched: set[int] = set()  # riders confirmed by the lost track they rejoined
         self._closed: Counter[tuple[datetime, str, str]] = Counter()
         self._reported: set[tuple[datetime, str, str]] = set()
 
@@ -76,15 +115,24 @@ class Counter15:
         return self._closed + Counter(v for tid, v in self._open.items() if tid in self._confirmed)
 
     def observe(self, observations: list[Observation]) -> None:
+        present = {obs.track_id for obs in observations}
+        if observations:
+            self._forget_old_trails(max(obs.at for obs in observations).timestamp())
         for obs in observations:
             rider = obs.vehicle_class in TWO_WHEELERS
             if obs.continues is not None and obs.track_id not in self._inherited and not rider:
                 self._take_over(obs.track_id, obs.continues)
-            if obs.confirmed:
+            if rider and obs.track_id not in self._trails:
+                self._rejoin(obs, present)
+            if obs.confirmed or obs.track_id in self._vouched:
                 self._confirmed.add(obs.track_id)
             if obs.track_id in self._open:
                 start, _, movement = self._open[obs.track_id]
                 self._open[obs.track_id] = (start, obs.vehicle_class, movement)
+            if obs.track_id in self._trails or rider:
+                trail = self._trails.setdefault(obs.track_id, _Trail())
+                trail.points.append((obs.at.timestamp(), obs.point, obs.ground))
+                trail.confirmed = obs.track_id in self._confirmed
             if obs.track_id in self._counted or not (self._xmin <= obs.point[0] <= self._xmax):
                 continue
             d = side_of_line(self.line, obs.point) / self._length
@@ -92,10 +140,54 @@ class Counter15:
                 continue
             sides = self._sides.setdefault(obs.track_id, set())
             sides.add(1 if d > 0 else -1)
+            if obs.track_id in self._trails:
+                self._trails[obs.track_id].sides = set(sides)
             if len(sides) == 2:
                 self._counted.add(obs.track_id)
                 self._sides.pop(obs.track_id, None)
                 self._open[obs.track_id] = (bin_start(obs.at), obs.vehicle_class, obs.lane_id or "other")
+
+    def _signed(self, point: Point) -> float:
+        return side_of_line(self.line, point) / self._length
+
+    def _rejoin(self, obs: Observation, present: set[int]) -> None:
+        """``obs`` is a rider track's first look: take over the side and confirmation of the
+        lost rider whose path it continues (see the module docstring)."""
+        now = obs.at.timestamp()
+        height = obs.box[3] - obs.box[1]
+        margin = max(self._margin, self._margin_share * height)
+        best: tuple[float, int] | None = None
+        for track_id, trail in self._trails.items():
+            if track_id in present or track_id in self._counted or len(trail.sides) != 1 or not trail.confirmed:
+                continue
+            (t0, p0, g0), (t1, p1, g1) = trail.points[0], trail.points[-1]
+            if len(trail.points) < 3 or t1 - t0 < TRAIL_MIN_S or not 0 < now - t1 <= REJOIN_S:
+                continue
+            (side,) = trail.sides
+            if self._signed(obs.point) * side > margin:
+                continue  # begins on the lost track's side: it crosses (or not) on its own
+            if (self._signed(p1) - self._signed(p0)) * side >= 0:
+                continue  # not heading for the line
+            if g0 is not None and g1 is not None and obs.ground is not None:
+                # on the ground a rider keeps its speed; in the picture it speeds up as it nears the camera
+                error, travel = _miss(g0, g1, t1 - t0, obs.ground, now - t1)
+                fits = error <= max(REJOIN_GROUND_M, REJOIN_TOLERANCE * travel)
+            else:
+                error, travel = _miss(p0, p1, t1 - t0, obs.point, now - t1)
+                fits = error <= REJOIN_TOLERANCE * max(height, travel)
+            if fits and (best is None or error < best[0]):
+                best = (error, track_id)
+        if best is None:
+            return
+        lost = self._trails.pop(best[1])
+        self._sides[obs.track_id] = set(lost.sides)
+        self._vouched.add(obs.track_id)
+        self._counted.add(best[1])  # should the tracker find the lost id again: its crossing is the new id's
+        self._sides.pop(best[1], None)
+
+    def _forget_old_trails(self, now: float) -> None:
+        for track_id in [t for t, trail in self._trails.items() if now - trail.points[-1][0] > REJOIN_S]:
+            del self._trails[track_id]
 
     def _take_over(self, track_id: int, earlier: int) -> None:
         """Once per track: a car, bus or truck continuing ``earlier`` takes over its count, or
@@ -110,6 +202,7 @@ class Counter15:
         self._sides.pop(track_id, None)
         self._counted.discard(track_id)
         self._inherited.discard(track_id)
+        self._vouched.discard(track_id)
         confirmed = track_id in self._confirmed
         self._confirmed.discard(track_id)
         if track_id in self._open:

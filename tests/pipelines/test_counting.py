@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from pipelines.counting import Counter15
 from tests.pipelines.test_rules import CONFIG, obs
 
@@ -106,3 +108,76 @@ def test_riders_do_not_take_over_counts() -> None:
     counter.forget(1)
     counter.forget(2)
     assert sum(b.count for b in counter.bins()) == 2
+
+
+def hidden_at_the_line(cls: str = "motorbike", *, resume: int = 7, x_shift: float = 0.0, confirmed: bool = False,
+                       ) -> tuple[list, list]:  # type: ignore[type-arg]
+    """A rider seen approaching (y 400 → 320, below the line only), hidden from frame 5 as it
+    crosses (behind a car), back under a new id, past the line, from frame ``resume``."""
+    before = crossing(1, [cls] * 5)
+    after = [replace(o, track_id=2, confirmed=confirmed, point=(o.point[0] + x_shift, o.point[1]),
+                     box=(o.box[0] + x_shift, o.box[1], o.box[2] + x_shift, o.box[3]))
+             for o in crossing(2, [cls] * 20)[resume:]]
+    return before, after
+
+
+def count_of(*tracks: list, forget: tuple[int, ...] = (1, 2)) -> int:  # type: ignore[type-arg]
+    counter = Counter15("CAM", CONFIG)
+    for o in sorted((o for t in tracks for o in t), key=lambda o: (o.frame_index, o.track_id)):
+        counter.observe([o])
+    for track_id in forget:
+        counter.forget(track_id)
+    return sum(b.count for b in counter.bins())
+
+
+@pytest.mark.parametrize(("case", "expected"), [
+    ({}, 1),  # back where its path leads, 0.3 s later, seen dimly (not confirmed): one count
+    ({"confirmed": True}, 1),
+    ({"resume": 13}, 1),  # hidden 0.9 s
+    ({"resume": 16}, 0),  # hidden 1.2 s: too long to say it is the same rider
+    ({"x_shift": 90.0}, 0),  # another rider, 90 px to the side of the path
+    ({"cls": "car"}, 0),  # cars and buses are joined by box overlap (TrackBook), not by path
+])
+def test_a_rider_hidden_as_it_crosses_is_joined_to_its_path(case: dict, expected: int) -> None:  # type: ignore[type-arg]
+    before, after = hidden_at_the_line(**case)
+    assert count_of(before, after) == expected
+
+
+def test_a_rider_not_heading_for_the_line_is_not_joined() -> None:
+    """Standing at the red light short of the line (y 330), then lost: a rider appearing past
+    the line is someone else."""
+    standing = [replace(obs(1, i, y=330 + (1 if i % 2 else 0), cls="motorbike")) for i in range(6)]
+    other = [replace(o, track_id=2) for o in crossing(2, ["motorbike"] * 14)[8:]]
+    assert count_of(standing, other) == 0
+
+
+def test_two_riders_back_past_the_line_one_joins_the_nearest() -> None:
+    before, after = hidden_at_the_line(confirmed=False)
+    beside = [replace(o, track_id=3, point=(o.point[0] + 25, o.point[1]), box=(o.box[0] + 25, o.box[1], o.box[2] + 25,
+                                                                                o.box[3])) for o in after]
+    counter = Counter15("CAM", CONFIG)
+    for o in before:
+        counter.observe([o])
+    for a, b in zip(after, beside, strict=True):
+        counter.observe([b, a])
+    for track_id in (1, 2, 3):
+        counter.forget(track_id)
+    assert sum(b.count for b in counter.bins()) == 1
+
+
+def test_the_lost_id_found_again_is_not_counted_twice() -> None:
+    before, after = hidden_at_the_line(confirmed=True)
+    found_again = [replace(o, track_id=1) for o in after[3:]]  # the tracker takes the old id up again
+    assert count_of(before, after[:3], found_again) == 1
+
+
+@pytest.mark.parametrize(("ground_y", "expected"), [(4.0, 1), (7.0, 0)])
+def test_on_a_calibrated_camera_the_path_is_carried_on_over_the_ground(ground_y: float, expected: int) -> None:
+    """Nearing the camera a rider speeds up in the picture while it keeps its speed on the road:
+    back 56 px off its path in the picture, on it on the ground (0.5 m a frame) — joined; 3 m
+    off it on the ground — not."""
+    ys = [400, 385, 368, 349, 328]
+    before = [replace(obs(1, i, y=y, cls="motorbike"), ground=(0.0, 0.5 * i)) for i, y in enumerate(ys)]
+    after = [replace(obs(2, 8 + i, y=200 - 30 * i, cls="motorbike"), confirmed=False,
+                     ground=(0.0, ground_y + 0.5 * i)) for i in range(4)]
+    assert count_of(before, after) == expected
