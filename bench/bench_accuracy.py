@@ -1,6 +1,7 @@
 """Pipeline accuracy against simulator ground truth, on clips rendered with fresh seeds.
 
-For every shipped scene geometry × condition (day, night, rain, 6 fps stream) a clip is
+For every shipped scene geometry × condition (day, night, rain, dense swarm, 6 fps stream,
+low-sun shadows, hard H.264 compression) a clip is
 rendered with a seed never used while tuning (9000+), processed by the full pipeline
 (detector as configured, tracker, rules, plates, evidence) and scored:
 precision / recall per violation type, speed error, plate exact-match on legible plates,
@@ -47,6 +48,8 @@ CONDITIONS = {
     "rain": {"weather": "rain", "noise": 7.0},
     "swarm": {"traffic_scale": 2.0},  # dense motorbike swarms: twice the arrivals
     "6fps": {"frame": {"width": 1280, "height": 720, "fps": 6.0}},
+    "shadow": {"shadows": True},  # low sun: vehicles and roadside houses cast shadows on the road
+    "compressed": {"encoder_crf": 32},  # a CCTV stream squeezed through a congested uplink
 }
 VIOLATION_BOOST = 3.0  # violation rates ×3 so that each clip holds enough events (traffic unchanged)
 

@@ -93,7 +93,7 @@ def render_clip(scene: SimScene, *, seconds: float, seed: int, out_dir: Path, na
         sim.step()
     warm = sim.frame
     sim.forget_events()  # the warm-up happens before the clip: not part of its truth
-    writer = H264Writer(out_dir / f"{name}.mp4", scene.frame.width, scene.frame.height, fps)
+    writer = H264Writer(out_dir / f"{name}.mp4", scene.frame.width, scene.frame.height, fps, crf=scene.encoder_crf)
     samples: dict[int, list[list[float]]] = {}
     meta: dict[int, dict[str, object]] = {}
     started = time.perf_counter()

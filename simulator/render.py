@@ -1,13 +1,14 @@
 """Draw frames of a simulated scene: perspective road, markings, signal head, vehicles as
-shaded boxes with Vietnamese plates, day/night, rain, noise, shake and the burnt-in
-timestamp overlay. Pillow + numpy only (no OpenCV outside the pipelines).
+shaded boxes with Vietnamese plates, day/night, rain, noise, shake, low-sun shadows (of
+vehicles and of the roadside buildings, ``SimScene.shadows``) and the burnt-in timestamp
+overlay. Pillow + numpy only (no OpenCV outside the pipelines).
 
 Plates are painted larger than life (cars 1.6×, motorbikes 2.2×) so that they stay
 legible at 1280×720 near the stop line, as an enforcement camera's zoom would make them.
 
 Contract: ``Renderer(scene, seed).draw(sim, when_utc)`` returns the frame (H×W×3 uint8)
 and the visible box of every vehicle, in drawing order (farthest first; ``visible_fractions``
-tells how much of each nearer vehicles hide); the same inputs always give the same pixels.
+tells how much of each nearer vehicles hide); the same inputs always give the same pixels. A vehicle's box is the vehicle, never its shadow.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from simulator.world import Camera, SimScene, lanes_of, road_edges, signal_head_
 VN = timezone(timedelta(hours=7))
 PLATE_SCALE = {"car": 1.6, "bus": 1.6, "truck": 1.6, "motorbike": 2.6, "bicycle": 2.6}
 PLATE_SIZE = {"one": (0.52, 0.11), "two": (0.19, 0.14)}  # true plate sizes in metres
+SHADOW_LIGHT = 0.5  # share of the light left in a shadow
 
 
 def _plate_geometry(v: Vehicle) -> tuple[float, float, float]:
@@ -80,7 +82,11 @@ class Renderer:
         self.w, self.h = scene.frame.width, scene.frame.height
         self.rng = np.random.default_rng(seed)
         self.night = scene.lighting == "night"
+        self.sun = scene.sun if scene.shadows and not self.night else None
         self.base = self._base_image()
+        # the roadside houses' shade falls on the road and on whatever drives through it
+        self._house_shade = self._mask([self._shadow(x, x, y, y + 8, height) for x, y, height, _ in self._buildings()]) \
+            if self.sun is not None and not scene.road.bridge else None
         self._noise = [self.rng.normal(0, scene.noise, (self.h, self.w, 1)).astype(np.int16) for _ in range(6)] \
             if scene.noise > 0 else []
         self._rain = [self._rain_layer(random.Random(seed * 31 + i)) for i in range(6)] \
@@ -187,15 +193,48 @@ class Renderer:
             self._poly(d, [(lane.x1 - 0.15, ns.from_m), (lane.x1, ns.from_m), (lane.x1, ns.to_m),
                            (lane.x1 - 0.15, ns.to_m)], yellow)
 
-    def _roadside(self, d: ImageDraw.ImageDraw) -> None:
+    def _buildings(self) -> list[tuple[float, float, float, tuple[int, int, int]]]:
+        """The roadside house fronts: (x, y from, height, colour); y runs 8 m each."""
         rnd = random.Random(7)
         x_left, x_right = road_edges(self.scene)
+        out = []
         for x in (x_left - 6, x_right + 6):
             for y in range(20, int(self.scene.road.length_m) + 30, 9):
                 height = rnd.uniform(5, 14)
-                colour = rnd.choice([(185, 170, 150), (200, 195, 180), (170, 150, 140), (215, 205, 170)])
-                face = self.cam.project(np.array([[x, y, 0], [x, y + 8, 0], [x, y + 8, height], [x, y, height]]))
-                d.polygon([tuple(p) for p in face.tolist()], fill=colour, outline=_shade(colour, 0.7))
+                out.append((x, float(y), height, rnd.choice([(185, 170, 150), (200, 195, 180), (170, 150, 140),
+                                                              (215, 205, 170)])))
+        return out
+
+    def _roadside(self, d: ImageDraw.ImageDraw) -> None:
+        for x, y, height, colour in self._buildings():
+            face = self.cam.project(np.array([[x, y, 0], [x, y + 8, 0], [x, y + 8, height], [x, y, height]]))
+            d.polygon([tuple(p) for p in face.tolist()], fill=colour, outline=_shade(colour, 0.7))
+
+    def _shadow(self, x0: float, x1: float, y0: float, y1: float, height: float) -> list[np.ndarray]:
+        """The ground shadow of an upright box (footprint x0..x1 × y0..y1) in the low sun, as
+        picture polygons: the footprint, the footprint shifted by the sun, and the strips joining
+        them (together the hull of the two)."""
+        assert self.sun is not None
+        sx, sy = self.sun[0] * height, self.sun[1] * height
+        foot = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+        tip = [(x + sx, y + sy) for x, y in foot]
+        quads = [foot, tip] + [[foot[i], foot[(i + 1) % 4], tip[(i + 1) % 4], tip[i]] for i in range(4)]
+        return [self.cam.project(np.array([[x, max(y, 0.5), 0.0] for x, y in quad])) for quad in quads]
+
+    def _mask(self, shadows: list[list[np.ndarray]], *, outside: Image.Image | None = None) -> Image.Image:
+        """A mask (mode L) that is 255 inside the shadow polygons (but not inside ``outside``)."""
+        mask = Image.new("L", (self.w, self.h), 0)
+        draw = ImageDraw.Draw(mask)
+        for polygons in shadows:
+            for polygon in polygons:
+                draw.polygon([tuple(p) for p in polygon.tolist()], fill=255)
+        if outside is not None:
+            mask.paste(0, mask=outside)
+        return mask
+
+    @staticmethod
+    def _darken(img: Image.Image, mask: Image.Image) -> Image.Image:
+        return Image.composite(img.point(lambda v: int(v * SHADOW_LIGHT)), img, mask)
 
     def _speed_sign(self, d: ImageDraw.ImageDraw, x: float, y: float) -> None:
         base, top = self.cam.project(np.array([[x, y, 0.0], [x, y, 2.6]]))
@@ -452,6 +491,12 @@ class Renderer:
 
     def draw(self, sim: TrafficSim, when_utc: datetime, frame: int) -> tuple[np.ndarray, dict[int, Box]]:
         img = self.base.copy()
+        if self.sun is not None:
+            cast = self._mask([self._shadow(v.lateral - v.dims[1] / 2, v.lateral + v.dims[1] / 2,
+                                            min(v.front, v.rear), max(v.front, v.rear), v.dims[2])
+                               for v in sim.vehicles if max(v.front, v.rear) >= 2.0],
+                              outside=self._house_shade)  # a shadow in the shade is no darker
+            img = self._darken(img, cast)
         d = ImageDraw.Draw(img)
         boxes = self._cross_traffic(d, sim)
         for v in sorted(sim.vehicles, key=lambda v: -min(v.front, v.rear)):  # nearest face decides occlusion
@@ -460,6 +505,8 @@ class Renderer:
                 boxes[v.track_id] = box
         if self.scene.signal is not None:
             self._signal(d, *sim.phase(frame))
+        if self._house_shade is not None:
+            img = self._darken(img, self._house_shade)
         if self._rain:
             img = Image.alpha_composite(img.convert("RGBA"), self._rain[frame % len(self._rain)]).convert("RGB")
         arr = np.asarray(img)

@@ -130,6 +130,12 @@ class SimScene(_M):
     weather: Literal["clear", "rain"] = "clear"
     shake_px: float = Field(1.0, ge=0, le=10)
     noise: float = Field(4.0, ge=0, le=40, description="Std-dev of sensor noise in grey levels")
+    shadows: bool = Field(False, description="Low sun (day only): vehicles and roadside buildings cast shadows on "
+                                             "the road")
+    sun: tuple[float, float] = Field((-0.9, 0.35), description="Where a shadow falls: metres across (x) and along "
+                                                               "(y) the road per metre of height")
+    encoder_crf: int = Field(23, ge=0, le=51, description="H.264 quality of rendered clips (higher: more "
+                                                          "compression artefacts, as a congested CCTV uplink)")
 
 
 def load_sim_scene(path: Path) -> SimScene:

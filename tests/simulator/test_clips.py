@@ -226,3 +226,15 @@ def test_every_vehicle_standing_in_the_no_stopping_strip_beyond_the_limit_is_in_
     events = {e.track_id for e in sim.violations if e.violation_type == "illegal_stop"}
     assert together >= 2, "no two vehicles stood in the strip at once: the case is not exercised"
     assert over and over <= events
+
+
+def test_a_congested_uplink_compresses_harder(tmp_path: Path) -> None:
+    """``encoder_crf`` is the rendered clip's H.264 quality: the same two seconds at crf 35
+    (blocky, as a CCTV stream squeezed through a busy uplink) take far fewer bytes."""
+    scene = load_sim_scene(SCENES / "pho_tran_phu.yaml")
+    sizes = {}
+    for crf in (23, 35):
+        clip = render_clip(scene.model_copy(update={"encoder_crf": crf}), seconds=2, seed=5, out_dir=tmp_path,
+                           name=f"crf{crf}")
+        sizes[crf] = clip.video.stat().st_size
+    assert sizes[35] < 0.5 * sizes[23]

@@ -73,3 +73,44 @@ def test_night_tail_lamp_is_above_a_two_wheelers_plate() -> None:
         left, top, right, bottom = plate_rect(renderer, v, y_near)
         assert not lamp[top:bottom, left:right].any(), cls
         assert np.nonzero(lamp)[0].max() < top, cls
+
+
+class _OneVehicle:
+    """A stand-in for ``TrafficSim`` holding one vehicle (what ``Renderer.draw`` reads)."""
+
+    def __init__(self, v) -> None:  # type: ignore[no-untyped-def]
+        self.vehicles, self.cross, self.frame = [v], [], 0
+
+    def phase(self, frame: int) -> tuple[str, float]:
+        return "green", 10.0
+
+
+def test_in_the_low_sun_a_vehicle_casts_a_shadow_outside_its_box() -> None:
+    """The shadow falls on the road beside the car (sun from the right: to the left of it);
+    the car's box — the truth a detector is judged by — is the car alone."""
+    from datetime import UTC, datetime
+
+    car = vehicle("car", lateral=1.0, front=14.0)
+    sunny = Renderer(scene().model_copy(update={"shadows": True, "sun": (-0.9, 0.0)}), 1, overlay=False)
+    plain = Renderer(scene(), 1, overlay=False)
+    when = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    lit, lit_boxes = plain.draw(_OneVehicle(car), when, 0)
+    shaded, shaded_boxes = sunny.draw(_OneVehicle(car), when, 0)
+    assert lit_boxes == shaded_boxes
+    box = lit_boxes[car.track_id]
+    row = (box.y1 + box.y2 * 3) // 4  # low on the body, where the shadow lies on the road beside it
+    beside = slice(max(0, box.x1 - 40), box.x1 - 5)
+    road_lit = lit[row, beside].astype(int).mean()
+    road_shaded = shaded[row, beside].astype(int).mean()
+    assert road_shaded < 0.7 * road_lit
+    right = slice(box.x2 + 5, box.x2 + 40)  # the sunny side: untouched
+    assert abs(shaded[row, right].astype(int).mean() - lit[row, right].astype(int).mean()) < 2
+    night = Renderer(scene("night").model_copy(update={"shadows": True}), 1, overlay=False)
+    assert night.sun is None  # no low sun at night
+
+
+def test_the_roadside_houses_shade_part_of_the_picture() -> None:
+    renderer = Renderer(scene().model_copy(update={"shadows": True, "sun": (-1.2, 0.3)}), 1, overlay=False)
+    assert renderer._house_shade is not None
+    shade = np.asarray(renderer._house_shade) > 0
+    assert 0.02 < shade.mean() < 0.5
