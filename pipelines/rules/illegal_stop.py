@@ -24,9 +24,13 @@ spot. The hit names the track the dwell began on (``origin_track_id``): the plat
 as the vehicle drove in, under that id.
 
 A vehicle held up right behind another stopped vehicle is queuing, not stopping (the law's
-"dừng xe" is a halt by choice): no dwell runs while a stopped vehicle stands just ahead of
+"dừng xe" is a halt by choice): no dwell begins while a stopped vehicle stands just ahead of
 it — its ground contact inside this vehicle's box height, overlapping half its width — unless
-that vehicle is itself dwelling in the zone. Standing behind a parked car at the kerb, with
+that vehicle is itself dwelling in the zone. A dwell once begun is not ended by a vehicle
+that stops in front of it later (a rider pausing in front of a parked car), nor by its ground
+point jittering out across the zone's edge while it stands: only by moving off. Standing on
+the edge, it is reported only if its ground point was inside the zone at least as often as
+outside. Standing behind a parked car at the kerb, with
 the traffic lane beside it free, is parking too: two cars parked nose to tail are two stops.
 """
 
@@ -53,6 +57,8 @@ class _Stand:
     anchor: tuple[float, float, float, float]  # the box it stopped in
     two_wheeler: bool
     track_id: int  # the track it began on (the vehicle's plate was seen under that id, driving in)
+    looks_in: int = 1  # observations with the ground point inside the zone, and outside it (jitter at the edge)
+    looks_out: int = 0
 
 
 class IllegalStopRule:
@@ -98,10 +104,13 @@ class IllegalStopRule:
                     continue
                 if obs.speed_mps < self._moving:  # found again while still parked: the dwell goes on
                     self._dwelling[obs.track_id] = replace(inherited, box=obs.box, seen_at=obs.at)
-            zone = next((z for z in self._zones if inside(z.polygon, obs.point)), None)
             stand = self._dwelling.get(obs.track_id)
             moved_off = obs.speed_mps > self._moving and (stand is None or box_nested_share(obs.box, stand.anchor) < self._stay)
-            if zone is None or moved_off or _queued(obs.box, stopped):
+            zone = next((z for z in self._zones if inside(z.polygon, obs.point)), None)
+            out = zone is None and stand is not None and not moved_off
+            if out:
+                zone = stand.zone  # a standing vehicle's ground point jitters across the zone's edge
+            if zone is None or moved_off or (stand is None and _queued(obs.box, stopped)):
                 self._dwelling.pop(obs.track_id, None)
                 continue
             older = self._older_dwell(obs, stand) if obs.speed_mps < self._moving else None
@@ -111,10 +120,11 @@ class IllegalStopRule:
                 continue
             stand = _Stand(zone=zone, box=obs.box, since=obs.at, seen_at=obs.at, anchor=obs.box,
                            two_wheeler=obs.vehicle_class in TWO_WHEELERS, track_id=obs.track_id) if stand is None \
-                else replace(stand, box=obs.box, seen_at=obs.at)
+                else replace(stand, box=obs.box, seen_at=obs.at, looks_in=stand.looks_in + (not out),
+                             looks_out=stand.looks_out + out)
             self._dwelling[obs.track_id] = stand
             dwell = (obs.at - stand.since).total_seconds()
-            if dwell > zone.max_dwell_s:
+            if dwell > zone.max_dwell_s and stand.looks_in >= stand.looks_out:
                 hits.append(self._hit(obs, replace(stand, zone=zone), dwell, through_occlusion=False))
         return hits
 

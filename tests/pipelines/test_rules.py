@@ -276,6 +276,32 @@ def test_illegal_stop_a_box_that_jumps_in_place_is_still_parked(name: str, botto
     assert len(run(IllegalStopRule(CONFIG), seq)) == expected, name
 
 
+@pytest.mark.parametrize(("name", "bottoms", "expected"), [
+    # parked at the zone's far end (y 400): its ground point jitters across the edge
+    ("inside the edge, jittering out", [405, 395] * 40, 1),
+    ("mostly inside, out now and then", [405, 405, 405, 395] * 20, 1),
+    # parked just beyond the edge: its point jitters in now and then — not in the zone
+    ("beyond the edge, jittering in", [395, 395, 395, 405] * 20, 0),
+])
+def test_illegal_stop_standing_on_the_zones_edge(name: str, bottoms: list[float], expected: int) -> None:
+    seq = [("green", [obs(1, i, x=840, y=y, speed=0.1, lane="in-2")]) for i, y in enumerate(bottoms)]
+    assert len(run(IllegalStopRule(CONFIG), seq)) == expected, name
+
+
+def test_illegal_stop_a_rider_pausing_in_front_of_a_parked_car_does_not_restart_its_dwell() -> None:
+    """The car has stood 2 s when a rider stops just ahead of it for 2 s: the car is parked,
+    not queuing — its dwell runs on from when it stopped (a queue exempts only a dwell that
+    has not begun)."""
+    seq = []
+    for i in range(70):
+        stands = [obs(1, i, x=840, y=500, speed=0.1, lane="in-2")]
+        if 20 <= i < 40:
+            stands.append(obs(2, i, x=842, y=460, speed=0.1, lane="in-2", cls="motorbike"))
+        seq.append(("green", stands))
+    hits = run(IllegalStopRule(CONFIG), seq)
+    assert [(h.track_id, h.at) for h in hits] == [(1, T0)]
+
+
 def in_zone(track_id: int, frame: int, kmh: float, *, box: tuple[float, float, float, float] | None = None,
             ground: tuple[float, float] | None = None) -> Observation:
     """A measured observation in the speed zone: ground position and one-second speed."""
