@@ -492,17 +492,20 @@ def model_dataset(
     mix: Annotated[str | None, typer.Option(
         help="Thay tỉ lệ loại xe, ví dụ 'bicycle=0.4,motorbike=0.3,bus=0.15,car=0.1,truck=0.05' "
              "(dựng thêm ảnh của các lớp hiếm)")] = None,
+    conditions: Annotated[str | None, typer.Option(
+        help="Chỉ các điều kiện này, cách nhau dấu phẩy: day, night, rain, shadow (mặc định: tất cả)")] = None,
 ) -> None:
-    """Dựng khung hình mô phỏng (ngày, đêm, mưa; đường đông xe) kèm nhãn hộp cho huấn luyện."""
+    """Dựng khung hình mô phỏng (ngày, đêm, mưa, nắng xiên có bóng đổ; đường đông xe) kèm nhãn hộp cho huấn luyện."""
     from simulator.dataset import build_dataset
 
     scenes = [_guard(lambda p=path: load_sim_scene(p)) for path in sorted(SCENES_DIR.glob("*.yaml"))]
     seed_list = [int(s) for s in seeds.split(",") if s.strip()]
     shares = _mix_shares(mix)
     try:
-        summary = build_dataset(scenes, out, seeds=seed_list, seconds=seconds, stride=stride, split=split, mix=shares)
+        summary = build_dataset(scenes, out, seeds=seed_list, seconds=seconds, stride=stride, split=split, mix=shares,
+                                conditions=[c.strip() for c in conditions.split(",") if c.strip()] if conditions else None)
     except ValueError as exc:
-        raise typer.BadParameter(f"--mix: {exc}") from None
+        raise typer.BadParameter(str(exc)) from None
     typer.echo(f"{summary.root}: {summary.images} ảnh; hộp theo lớp {summary.boxes}")
 
 

@@ -1,7 +1,7 @@
 """Detector training data from the synthetic world: frames plus YOLO-format box labels.
 
 Contract: ``build_dataset(scenes, out_dir, ...)`` renders every scene under each
-condition (day, night, rain) with its own seed, keeps every ``stride``-th frame and
+condition (day, night, rain, low-sun shadows; or those named in ``conditions``) with its own seed, keeps every ``stride``-th frame and
 writes ``images/<split>/*.jpg`` + ``labels/<split>/*.txt`` (``cls cx cy w h``, normalised)
 and ``data.yaml`` in the layout ultralytics reads. Class indices follow ``CLASSES``
 (the pipeline's own class list). The same arguments always give the same files.
@@ -30,6 +30,7 @@ CONDITIONS: dict[str, dict[str, object]] = {
     "day": {},
     "night": {"lighting": "night"},
     "rain": {"weather": "rain", "noise": 7.0},
+    "shadow": {"shadows": True},
 }
 MIN_BOX_PX = 16  # smaller vehicles are too far for any rule; left unlabelled
 
@@ -54,8 +55,13 @@ def _variant(scene: SimScene, condition: str, busy: bool, mix: dict[str, float] 
 
 
 def build_dataset(scenes: Sequence[SimScene], out_dir: Path, *, seeds: Sequence[int], seconds: float = 40.0,
-                  stride: int = 12, split: str = "train", mix: dict[str, float] | None = None) -> DatasetSummary:
+                  stride: int = 12, split: str = "train", mix: dict[str, float] | None = None,
+                  conditions: Sequence[str] | None = None) -> DatasetSummary:
     """Render ``scenes`` × conditions × ``seeds`` into ``out_dir`` (appending to ``split``)."""
+    chosen = list(CONDITIONS) if conditions is None else list(conditions)
+    unknown_conditions = sorted(set(chosen) - set(CONDITIONS))
+    if unknown_conditions or not chosen:
+        raise ValueError(f"conditions: some of {', '.join(CONDITIONS)}; got {', '.join(chosen) or 'none'}")
     if mix is not None:
         unknown = sorted(set(mix) - set(CLASSES[:-1]))
         if unknown or not mix or any(v < 0 for v in mix.values()) or sum(mix.values()) <= 0:
@@ -67,7 +73,7 @@ def build_dataset(scenes: Sequence[SimScene], out_dir: Path, *, seeds: Sequence[
     counts = {name: 0 for name in CLASSES}
     n_images = 0
     for scene in scenes:
-        for condition in CONDITIONS:
+        for condition in chosen:
             for seed in seeds:
                 variant = _variant(scene, condition, busy=seed % 2 == 1, mix=mix)
                 n_images += _render_variant(variant, condition if mix is None else f"{condition}_mix", seed, seconds,
