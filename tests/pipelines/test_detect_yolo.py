@@ -7,14 +7,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 import torch
 
 from pipelines.detect_yolo import YoloDetector
-from simulator.clip import render_clip
-from simulator.world import load_sim_scene
+from tests.pipelines.rendered_frames import rendered_frames
 
 ROOT = Path(__file__).resolve().parents[2]
 WEIGHTS = ROOT / "data" / "models" / "matthan-det.pt"
@@ -22,15 +20,7 @@ WEIGHTS = ROOT / "data" / "models" / "matthan-det.pt"
 
 @pytest.fixture(scope="module")
 def frames(tmp_path_factory: pytest.TempPathFactory) -> list[np.ndarray]:
-    scene = load_sim_scene(ROOT / "data" / "scenes" / "sim" / "pho_tran_phu.yaml")
-    clip = render_clip(scene, seconds=3, seed=611, out_dir=tmp_path_factory.mktemp("det"), name="det")
-    cap = cv2.VideoCapture(str(clip.video))
-    out = []
-    for index in range(75):
-        ok, image = cap.read()
-        if ok and index % 15 == 14:
-            out.append(image)
-    return out
+    return rendered_frames(tmp_path_factory.mktemp("det"), "pho_tran_phu", seed=611, seconds=3, every=15)
 
 
 def test_onnx_runtime_finds_the_boxes_pytorch_finds(frames: list[np.ndarray], tmp_path: Path) -> None:

@@ -6,15 +6,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import cv2
 import numpy as np
 import onnx
 import pytest
 
 from pipelines.detect_yolo import YoloDetector, int8_path
 from pipelines.onnx_quantize import quantize_detector, source_digest, weights_digest
-from simulator.clip import render_clip
-from simulator.world import load_sim_scene
+from tests.pipelines.rendered_frames import rendered_frames
 
 ROOT = Path(__file__).resolve().parents[2]
 WEIGHTS = ROOT / "data" / "models" / "matthan-det.pt"
@@ -22,15 +20,7 @@ WEIGHTS = ROOT / "data" / "models" / "matthan-det.pt"
 
 @pytest.fixture(scope="module")
 def frames(tmp_path_factory: pytest.TempPathFactory) -> list[np.ndarray]:
-    scene = load_sim_scene(ROOT / "data" / "scenes" / "sim" / "nga_tu_rach_gia.yaml")
-    clip = render_clip(scene, seconds=4, seed=612, out_dir=tmp_path_factory.mktemp("q"), name="q")
-    cap = cv2.VideoCapture(str(clip.video))
-    out = []
-    for index in range(100):
-        ok, image = cap.read()
-        if ok and index % 12 == 11:
-            out.append(image)
-    return out
+    return rendered_frames(tmp_path_factory.mktemp("q"), "nga_tu_rach_gia", seed=612, seconds=4, every=12)
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
