@@ -58,7 +58,8 @@ def quantize_detector(weights: Path, images: Iterable[np.ndarray], out: Path, *,
                                           quantize_static)
 
     fp32 = onnx_export(weights, cache_dir or weights.parent / ".onnx")
-    stride = 32
+    meta = {p.key: p.value for p in onnx.load(str(fp32), load_external_data=False).metadata_props}
+    stride = int(float(meta.get("stride", 32)))
     blobs = [letterbox_blob(image, imgsz, stride) for image in images]
     if not blobs:
         raise ValueError("quantisation needs at least one calibration picture")
