@@ -158,3 +158,16 @@ def test_bad_class_mix_names_the_option(command: str, tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "--mix: 'bicycle'" in result.output
     assert not (tmp_path / "ds" / "images").exists()
+
+
+def test_quantize_without_calibration_frames_names_the_folder_and_writes_nothing(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    weights = ROOT / "data" / "models" / "matthan-det.pt"
+    empty = tmp_path / "no-frames"
+    empty.mkdir()
+    out = tmp_path / "q.int8.onnx"
+    result = run("model", "quantize", "--weights", str(weights), "--images", str(empty), "--out", str(out))
+    assert result.exit_code == 2
+    assert "không có ảnh nào" in result.output and "model dataset" in result.output
+    assert not out.exists()
+    missing = run("model", "quantize", "--weights", str(tmp_path / "none.pt"), "--images", str(empty))
+    assert missing.exit_code == 2 and "không có trọng số" in missing.output
