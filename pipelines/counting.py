@@ -70,8 +70,8 @@ class _Trail:
     calibrated), and what it was at the line."""
 
     points: deque[tuple[float, Point, Point | None]] = field(default_factory=lambda: deque(maxlen=TRAIL))
-    sides: set[int] = field(default_factory=set)  # as last known (kept after the track is forgotten)
-    confirmed: bool = False
+    sides: set[int] = field(default_factory=set)  # once the track is forgotten: the sides it was seen on
+    confirmed: bool = False  # and whether it was confirmed
 
 
 def count_line(config: SceneConfig) -> tuple[Point, Point]:
@@ -129,10 +129,9 @@ class Counter15:
             if obs.track_id in self._open:
                 start, _, movement = self._open[obs.track_id]
                 self._open[obs.track_id] = (start, obs.vehicle_class, movement)
-            if obs.track_id in self._trails or rider:
-                trail = self._trails.setdefault(obs.track_id, _Trail())
-                trail.points.append((obs.at.timestamp(), obs.point, obs.ground))
-                trail.confirmed = obs.track_id in self._confirmed
+            if rider or obs.track_id in self._trails:
+                self._trails.setdefault(obs.track_id, _Trail()).points.append((obs.at.timestamp(), obs.point,
+                                                                                 obs.ground))
             if obs.track_id in self._counted or not (self._xmin <= obs.point[0] <= self._xmax):
                 continue
             d = side_of_line(self.line, obs.point) / self._length
@@ -140,8 +139,6 @@ class Counter15:
                 continue
             sides = self._sides.setdefault(obs.track_id, set())
             sides.add(1 if d > 0 else -1)
-            if obs.track_id in self._trails:
-                self._trails[obs.track_id].sides = set(sides)
             if len(sides) == 2:
                 self._counted.add(obs.track_id)
                 self._sides.pop(obs.track_id, None)
@@ -158,12 +155,14 @@ class Counter15:
         margin = max(self._margin, self._margin_share * height)
         best: tuple[float, int] | None = None
         for track_id, trail in self._trails.items():
-            if track_id in present or track_id in self._counted or len(trail.sides) != 1 or not trail.confirmed:
+            sides = self._sides.get(track_id, trail.sides)
+            if (track_id in present or track_id in self._counted or len(sides) != 1
+                    or not (trail.confirmed or track_id in self._confirmed)):
                 continue
             (t0, p0, g0), (t1, p1, g1) = trail.points[0], trail.points[-1]
             if len(trail.points) < 3 or t1 - t0 < TRAIL_MIN_S or not 0 < now - t1 <= REJOIN_S:
                 continue
-            (side,) = trail.sides
+            (side,) = sides
             if self._signed(obs.point) * side > margin:
                 continue  # begins on the lost track's side: it crosses (or not) on its own
             if (self._signed(p1) - self._signed(p0)) * side >= 0:
@@ -180,10 +179,9 @@ class Counter15:
         if best is None:
             return
         lost = self._trails.pop(best[1])
-        self._sides[obs.track_id] = set(lost.sides)
+        self._sides[obs.track_id] = set(self._sides.pop(best[1], lost.sides))
         self._vouched.add(obs.track_id)
         self._counted.add(best[1])  # should the tracker find the lost id again: its crossing is the new id's
-        self._sides.pop(best[1], None)
 
     def _forget_old_trails(self, now: float) -> None:
         for track_id in [t for t, trail in self._trails.items() if now - trail.points[-1][0] > REJOIN_S]:
@@ -199,6 +197,9 @@ class Counter15:
             self._sides[track_id] = set(self._sides[earlier])
 
     def forget(self, track_id: int) -> None:
+        trail = self._trails.get(track_id)
+        if trail is not None:  # what a lost rider was at the line, for a new id that rejoins it
+            trail.sides, trail.confirmed = self._sides.get(track_id, set()), track_id in self._confirmed
         self._sides.pop(track_id, None)
         self._counted.discard(track_id)
         self._inherited.discard(track_id)

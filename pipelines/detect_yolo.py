@@ -24,8 +24,7 @@ import numpy as np
 
 from pipelines.classes import CLASSES, HELMET_CLASSES, class_map
 from pipelines.detections import Detections
-from pipelines.onnx_model import OnnxDetectionModel, onnx_export
-from pipelines.onnx_quantize import source_digest, weights_digest
+from pipelines.onnx_model import OnnxDetectionModel, onnx_export, weights_digest
 
 
 def int8_path(weights: Path) -> Path:
@@ -76,23 +75,20 @@ class YoloDetector:
     def _load_onnx(self, weights: Path, imgsz: int, cache_dir: Path, precision: str) -> OnnxDetectionModel:
         import torch
 
-        path = weights if weights.suffix.lower() == ".onnx" else self._int8_graph(weights, precision)
-        if path is None:
-            path = onnx_export(weights, cache_dir)
-        return OnnxDetectionModel(path, imgsz=imgsz, threads=torch.get_num_threads())
-
-    def _int8_graph(self, weights: Path, precision: str) -> Path | None:
-        if precision != "int8":
-            return None
-        graph = int8_path(weights)
-        if not graph.is_file():
-            problem = f"chưa có bản int8 {graph.name} (tạo bằng: python cli.py model quantize --weights {weights})"
-        elif source_digest(graph) != weights_digest(weights):
-            problem = f"{graph.name} được lượng tử hoá từ trọng số khác, không phải {weights.name} hiện tại"
-        else:
-            return graph
-        self.warnings.append(f"int8 → fp32: {problem}")
-        return None
+        threads = torch.get_num_threads()
+        if weights.suffix.lower() == ".onnx":
+            return OnnxDetectionModel(weights, imgsz=imgsz, threads=threads)
+        if precision == "int8":
+            graph = int8_path(weights)
+            if not graph.is_file():
+                problem = f"chưa có bản int8 {graph.name} (tạo bằng: python cli.py model quantize --weights {weights})"
+            else:
+                model = OnnxDetectionModel(graph, imgsz=imgsz, threads=threads)
+                if model.source_sha256 == weights_digest(weights):
+                    return model
+                problem = f"{graph.name} được lượng tử hoá từ trọng số khác, không phải {weights.name} hiện tại"
+            self.warnings.append(f"int8 → fp32: {problem}")
+        return OnnxDetectionModel(onnx_export(weights, cache_dir), imgsz=imgsz, threads=threads)
 
     def detect(self, image: np.ndarray) -> Detections:
         if self._onnx is not None:

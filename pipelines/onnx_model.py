@@ -9,7 +9,8 @@ Contract:
 - ``OnnxDetectionModel(path, imgsz, threads)`` predicts like ultralytics' own predictor
   (the same letterbox, NMS at IoU 0.7 and box scaling, from ultralytics' utilities):
   ``predict(image, conf)`` returns ``(xyxy, confidence, class_id)`` arrays in image pixels.
-  ``precision`` is ``"int8"`` for a graph made by ``onnx_quantize``, else ``"fp32"``.
+  ``precision`` is ``"int8"`` for a graph made by ``onnx_quantize``, else ``"fp32"``;
+  ``source_sha256`` the ``weights_digest`` of the weights such a graph was made from.
   The session uses ``threads`` intra-op threads (ultralytics' own ONNX backend always takes
   every core, which oversubscribes a pool of single-threaded workers).
 
@@ -29,8 +30,13 @@ from pathlib import Path
 import numpy as np
 
 
+def weights_digest(weights: Path) -> str:
+    """SHA-256 of a weights file: names its export, and stamps the 8-bit graph made from it."""
+    return hashlib.sha256(weights.read_bytes()).hexdigest()
+
+
 def onnx_export(weights: Path, cache_dir: Path) -> Path:
-    digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:12]
+    digest = weights_digest(weights)[:12]
     target = cache_dir / f"{weights.stem}-{digest}.onnx"
     if target.is_file():
         return target
@@ -74,6 +80,7 @@ class OnnxDetectionModel:
         self.names: dict[int, str] = {int(k): str(v) for k, v in ast.literal_eval(meta["names"]).items()}
         self.stride = int(float(meta.get("stride", 32)))
         self.precision = "int8" if meta.get("precision") == "int8" else "fp32"
+        self.source_sha256: str | None = meta.get("source_sha256")  # the weights an 8-bit graph was made from
         self.threads = options.intra_op_num_threads
         self._input = self._session.get_inputs()[0].name
         self._imgsz = imgsz
