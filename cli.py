@@ -587,21 +587,15 @@ def model_quantize(
     out: Annotated[Path | None, typer.Option(help="Mặc định <tên trọng số>.int8.onnx bên cạnh trọng số")] = None,
 ) -> None:
     """Lượng tử hoá mô hình về int8 (ONNX Runtime, hiệu chỉnh trên ảnh mô phỏng) — nhanh hơn trên CPU."""
-    import random
-
-    import cv2
-
     from pipelines.detect_yolo import int8_path
-    from pipelines.onnx_quantize import quantize_detector
+    from pipelines.onnx_quantize import calibration_pictures, quantize_detector
 
     if not weights.is_file():
         raise typer.BadParameter(f"không có trọng số {weights}", param_hint="--weights")
-    files = sorted(p for p in images.glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")) if images.is_dir() else []
-    if not files:
+    pictures = calibration_pictures(images, frames, seed)
+    if not pictures:
         raise typer.BadParameter(f"{images}: không có ảnh nào (dựng bằng: python cli.py model dataset)",
                                  param_hint="--images")
-    random.Random(seed).shuffle(files)
-    pictures = [picture for picture in (cv2.imread(str(p)) for p in files[:frames]) if picture is not None]
     target = quantize_detector(weights, pictures, out or int8_path(weights), imgsz=imgsz)
     typer.echo(f"{target} ({target.stat().st_size / 1e6:.2f} MB, hiệu chỉnh trên {len(pictures)} ảnh)")
 

@@ -9,6 +9,8 @@ Contract:
   (0–1) stay in float: one uint8 scale over both would round every score to nothing.
   The model's metadata gains ``source_sha256``, the digest of ``weights``, so a loader
   can tell an int8 file made from other weights (``source_digest``). Returns ``out``.
+- ``calibration_pictures(folder, count, seed)`` reads ``count`` pictures drawn at random
+  (``seed``) from ``folder`` (JPEG/PNG; unreadable files skipped); [] when there are none.
 - ``source_digest(path)`` reads that stamp (None when absent).
 - ``weights_digest(weights)`` (from ``onnx_model``) is the digest a stamp is compared with.
 
@@ -25,6 +27,16 @@ from pathlib import Path
 import numpy as np
 
 from pipelines.onnx_model import letterbox_blob, onnx_export, weights_digest
+
+
+def calibration_pictures(folder: Path, count: int, seed: int) -> list[np.ndarray]:
+    import random
+
+    import cv2
+
+    files = sorted(p for p in folder.glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")) if folder.is_dir() else []
+    random.Random(seed).shuffle(files)
+    return [picture for picture in (cv2.imread(str(p)) for p in files[:count]) if picture is not None]
 
 
 def source_digest(path: Path) -> str | None:
