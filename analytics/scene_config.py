@@ -83,6 +83,10 @@ class NoStoppingZone(_Model):
     zone_id: str = Field(..., min_length=1)
     polygon: list[Point] = Field(..., min_length=3, description="Zone area in pixels")
     max_dwell_s: float = Field(..., gt=0, le=3600, description="Longest allowed stop in seconds")
+    signal_holds: bool = Field(
+        False, description="The zone lies on the signalised approach (needs the scene's signal): time a vehicle "
+        "stands while the signal is not green (red, amber, or unread) is waiting at the light, not stopping, "
+        "and does not count toward max_dwell_s")
 
     @model_validator(mode="after")
     def _check(self) -> NoStoppingZone:
@@ -174,6 +178,8 @@ class SceneConfig(_Model):
                 raise ValueError("stop_line: the two end points coincide")
         for zone in self.no_stopping_zones:
             inside(f"no_stopping_zones[{zone.zone_id}].polygon", list(zone.polygon))
+            if zone.signal_holds and self.signal is None:
+                raise ValueError(f"no_stopping_zones[{zone.zone_id}].signal_holds: the scene has no signal to wait at")
         if self.speed is not None:
             inside("speed.image_points", list(self.speed.image_points))
         rois = []

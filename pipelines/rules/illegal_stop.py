@@ -32,6 +32,12 @@ point jittering out across the zone's edge while it stands: only by moving off. 
 the edge, it is reported only if its ground point was inside the zone at least as often as
 outside. Standing behind a parked car at the kerb, with
 the traffic lane beside it free, is parking too: two cars parked nose to tail are two stops.
+
+A zone on a signalised approach (``signal_holds``) is where vehicles wait at the light: the
+time a vehicle stands there while the signal is not green — red, amber, or unread (a lamp
+in glare must not turn waiting into an offence) — is waiting, and only the rest of its dwell
+counts toward the limit. The rule keeps one clock of not-green time, so the waiting is taken
+off a dwell seen through an occlusion too; the hit says how much was taken off.
 """
 
 from __future__ import annotations
@@ -57,6 +63,7 @@ class _Stand:
     anchor: tuple[float, float, float, float]  # the box it stopped in
     two_wheeler: bool
     track_id: int  # the track it began on (the vehicle's plate was seen under that id, driving in)
+    held_since: float = 0.0  # the rule's not-green clock when the dwell began
     looks_in: int = 1  # observations with the ground point inside the zone, and outside it (jitter at the edge)
     looks_out: int = 0
 
@@ -77,9 +84,23 @@ class IllegalStopRule:
         self._known: dict[int, datetime] = {}  # track id → first seen
         self._spots: list[_Stand] = []
         self._candidates: dict[int, _Stand] = {}  # new track id → the spot its first box lies on
+        self._held = 0.0  # seconds of the camera's time the signal was not green (signal_holds zones)
+        self._clock_at: datetime | None = None
+
+    def _tick(self, ctx: FrameContext) -> None:
+        """Advance the not-green clock by the time since the last frame, if this frame is not green."""
+        if self._clock_at is not None and ctx.signal != "green" and ctx.at > self._clock_at:
+            self._held += (ctx.at - self._clock_at).total_seconds()
+        self._clock_at = ctx.at
+
+    def _dwell(self, stand: _Stand, at: datetime) -> tuple[float, float]:
+        """(dwell that counts, seconds of it spent waiting at the light) for a stand at ``at``."""
+        held = self._held - stand.held_since if stand.zone.signal_holds else 0.0
+        return (at - stand.since).total_seconds() - held, held
 
     def observe(self, observations: list[Observation], ctx: FrameContext) -> list[RuleHit]:
         hits = []
+        self._tick(ctx)
         self._spots = [s for s in self._spots if (ctx.at - s.seen_at).total_seconds() <= self._spot_memory_s]
         # a vehicle dwelling since an earlier frame, or already reported, is parked: not a queue
         stopped = [o.box for o in observations if o.speed_mps is not None and o.speed_mps < self._moving
@@ -98,9 +119,9 @@ class IllegalStopRule:
             inherited = self._candidates.pop(obs.track_id, None)
             if inherited is not None and inherited in self._spots and obs.speed_mps <= self._pull_out:
                 self._spots.remove(inherited)
-                dwell = (obs.at - inherited.since).total_seconds()
+                dwell, held = self._dwell(inherited, obs.at)
                 if dwell > inherited.zone.max_dwell_s:
-                    hits.append(self._hit(obs, inherited, dwell, through_occlusion=True))
+                    hits.append(self._hit(obs, inherited, dwell, held, through_occlusion=True))
                     continue
                 if obs.speed_mps < self._moving:  # found again while still parked: the dwell goes on
                     self._dwelling[obs.track_id] = replace(inherited, box=obs.box, seen_at=obs.at)
@@ -119,13 +140,14 @@ class IllegalStopRule:
             if stand is None and obs.speed_mps >= self._still:
                 continue
             stand = _Stand(zone=zone, box=obs.box, since=obs.at, seen_at=obs.at, anchor=obs.box,
-                           two_wheeler=obs.vehicle_class in TWO_WHEELERS, track_id=obs.track_id) if stand is None \
+                           two_wheeler=obs.vehicle_class in TWO_WHEELERS, track_id=obs.track_id,
+                           held_since=self._held) if stand is None \
                 else replace(stand, box=obs.box, seen_at=obs.at, looks_in=stand.looks_in + (not out),
                              looks_out=stand.looks_out + out)
             self._dwelling[obs.track_id] = stand
-            dwell = (obs.at - stand.since).total_seconds()
+            dwell, held = self._dwell(stand, obs.at)
             if dwell > zone.max_dwell_s and stand.looks_in >= stand.looks_out:
-                hits.append(self._hit(obs, replace(stand, zone=zone), dwell, through_occlusion=False))
+                hits.append(self._hit(obs, replace(stand, zone=zone), dwell, held, through_occlusion=False))
         return hits
 
     def _older_dwell(self, obs: Observation, stand: _Stand | None) -> _Stand | None:
@@ -153,7 +175,7 @@ class IllegalStopRule:
                 self._dwelling[obs.track_id] = replace(stand, box=obs.box, seen_at=obs.at)
                 return
 
-    def _hit(self, obs: Observation, stand: _Stand, dwell: float, *, through_occlusion: bool) -> RuleHit:
+    def _hit(self, obs: Observation, stand: _Stand, dwell: float, held: float, *, through_occlusion: bool) -> RuleHit:
         """Report the stop once for the vehicle: every other dwell and remembered spot on the
         spot it stopped in (the same vehicle under other ids) ends with it."""
         self._done.add(obs.track_id)
@@ -166,6 +188,8 @@ class IllegalStopRule:
                        if s.two_wheeler != stand.two_wheeler or box_nested_share(s.anchor, stand.anchor) < self._stay]
         zone = stand.zone
         note = " (có lúc bị che khuất)" if through_occlusion else ""
+        if held >= 0.5:
+            note += f" (không tính {held:.0f} s chờ đèn)"
         return RuleHit(violation_type=self.violation_type, track_id=obs.track_id, frame_index=obs.frame_index,
                        at=stand.since, vehicle_class=obs.vehicle_class,
                        origin_track_id=stand.track_id if stand.track_id != obs.track_id else None,

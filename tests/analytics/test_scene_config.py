@@ -47,6 +47,8 @@ def test_good_config_round_trips(tmp_path: Path) -> None:
     ({"speed": {**GOOD["speed"], "ground_points": [[500, 10], [1, 1], [2, 2], [3, 3]]}}, "is not a lon/lat"),
     ({"frame": {"width": 1280, "height": 720, "fps": 25, "bogus": 1}}, "frame.bogus: unknown key"),
     ({"lanes": [GOOD["lanes"][0], GOOD["lanes"][0]]}, "lane_id values must be unique"),
+    ({"signal": None, "no_stopping_zones": [{**GOOD["no_stopping_zones"][0], "signal_holds": True}]},
+     "no_stopping_zones[z].signal_holds: the scene has no signal to wait at"),
 ])
 def test_bad_geometry_is_rejected_with_the_field(tmp_path: Path, patch: dict, message: str) -> None:
     path = write(tmp_path, {**GOOD, **patch})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -564,3 +565,43 @@ def test_queued_means_a_different_vehicle_just_ahead() -> None:
     car = (810.0, 440.0, 870.0, 500.0)
     assert not _queued(car, [car, (811.0, 442.0, 869.0, 490.0)])  # itself, and a second box of itself
     assert _queued(car, [(815.0, 400.0, 865.0, 470.0)])  # a car stopped ahead, its wheels inside our box
+
+
+HELD_CONFIG = CONFIG.model_copy(update={"no_stopping_zones": [
+    CONFIG.no_stopping_zones[0].model_copy(update={"signal_holds": True})]})
+
+
+@pytest.mark.parametrize(("name", "signals", "held_zone", "expected"), [
+    # a car waits 30 s at red in a zone on the signalised approach (limit 5 s), then goes on
+    # standing in the green: only the green time counts
+    ("waits at red, moves off 4 s into the green", ["red"] * 300 + ["green"] * 40, True, []),
+    ("waits at red, still standing 6 s into the green", ["red"] * 300 + ["green"] * 60, True, [30]),
+    ("amber and an unread lamp are waiting too", ["amber"] * 30 + ["unknown"] * 270 + ["green"] * 40, True, []),
+    ("a zone off the approach: the red does not excuse it", ["red"] * 300 + ["green"] * 40, False, [0]),
+    ("parks in the green, waits nothing", ["green"] * 60, True, [0]),
+])
+def test_illegal_stop_waiting_at_the_signal_does_not_count(name: str, signals: list[str], held_zone: bool,
+                                                           expected: list[int]) -> None:
+    seq = [(signal, [obs(1, i, x=840, y=500, speed=0.1, lane="in-2")]) for i, signal in enumerate(signals)]
+    hits = run(IllegalStopRule(HELD_CONFIG if held_zone else CONFIG), seq)
+    waited = [re.search(r"không tính (\d+) s chờ đèn", h.detail) for h in hits]
+    assert [int(m.group(1)) if m else 0 for m in waited] == expected, name  # seconds taken off, per hit
+    assert all(h.at == T0 for h in hits), name
+
+
+@pytest.mark.parametrize(("name", "gap_signal", "held_zone", "expected"), [
+    # parked 3 s in the green, hidden 20 s while the light is red, seen pulling out
+    ("hidden while waiting at red", "red", True, 0),
+    ("hidden in the green", "green", True, 1),
+    ("hidden at red in a zone off the approach", "red", False, 1),
+])
+def test_illegal_stop_waiting_is_taken_off_a_dwell_seen_through_occlusion(name: str, gap_signal: str,
+                                                                          held_zone: bool, expected: int) -> None:
+    rule = IllegalStopRule(HELD_CONFIG if held_zone else CONFIG)
+    hits = []
+    for index, (_, observations) in enumerate(_parked_then_hidden(20.0, 1.4)):
+        signal = gap_signal if 30 <= index < 230 else "green"
+        hits += rule.observe(observations, ctx(index, signal))
+        if index == 30:
+            hits += rule.finish(1, ctx(index, signal))
+    assert len(hits) == expected, name
