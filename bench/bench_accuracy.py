@@ -81,7 +81,8 @@ def evaluate(clip_dir: Path, scene: SimScene, condition: str, seed: int, seconds
     for b in result.count_bins:
         counts[b.vehicle_class] += b.count
     truth = load_truth(clip.truth)
-    types = [t for t in TYPES if getattr(scene.violations, t) > 0 or t in ("red_light", "stop_line") and scene.signal]
+    types = [t for t in TYPES if getattr(scene.violations, t) > 0 or t in ("red_light", "stop_line") and scene.signal
+             or t == "illegal_stop" and scene.road.no_stopping is not None]
     s = score(truth, result.violations, log, counts_pred=dict(counts), count_line=count_line(config), types=types,
               lanes=[lane.polygon for lane in config.lanes])
     return {"scene": scene.name, "condition": condition, "seed": seed, "frames": result.run.frames_read,

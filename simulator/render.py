@@ -185,7 +185,7 @@ class Renderer:
                 for x in np.arange(xl + 0.2, xr - 0.2, 1.0):
                     self._poly(d, [(x, stop + 1), (x + 0.5, stop + 1), (x + 0.5, stop + 4.5), (x, stop + 4.5)], white)
         ns = road.no_stopping
-        if ns is not None:
+        if ns is not None and not ns.signal_holds:  # the zone before a junction is the law's, not painted
             lane = inbound[ns.lane]
             x0 = lane.x1 - ns.strip_m
             for y in np.arange(ns.from_m, ns.to_m, 1.5):  # yellow zig-zag of the no-stopping strip

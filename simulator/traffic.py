@@ -128,7 +128,7 @@ class TrafficSim:
     def _lateral_range(self, lane: LaneGeom, width: float) -> tuple[float, float]:
         lo, hi = lane.x0 + width / 2 + 0.15, lane.x1 - width / 2 - 0.15
         ns = self.scene.road.no_stopping
-        if ns is not None and lane is self.inbound[ns.lane]:
+        if ns is not None and lane is self.inbound[ns.lane] and not ns.signal_holds:
             hi = min(hi, lane.x1 - ns.strip_m - width / 2 - 0.1)  # the kerb strip is for stopping only
         return lo, max(lo, hi)
 

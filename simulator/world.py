@@ -22,7 +22,7 @@ from typing import Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from analytics.scene_config import (
     CameraPose,
@@ -73,6 +73,10 @@ class NoStopSpec(_M):
     to_m: float = Field(..., gt=0)
     max_dwell_s: float = Field(20.0, gt=0)
     strip_m: float = Field(2.2, gt=0.5, le=4.0, description="Width of the kerb strip where stopping is banned")
+    signal_holds: bool = Field(
+        False, description="The strip is the kerb side of the approach to the signal: traffic rides over it and "
+        "waits on it at red (the camera's zone gets signal_holds). The simulator has no overtaking, so a vehicle "
+        "parked on such a strip holds up the riders behind it: give such a scene no illegal_stop rate")
 
 
 class Road(_M):
@@ -136,6 +140,12 @@ class SimScene(_M):
                                                                "(y) the road per metre of height")
     encoder_crf: int = Field(23, ge=0, le=51, description="H.264 quality of rendered clips (higher: more "
                                                           "compression artefacts, as a congested CCTV uplink)")
+
+    @model_validator(mode="after")
+    def _signal_for_the_zone(self) -> SimScene:
+        if self.road.no_stopping is not None and self.road.no_stopping.signal_holds and self.signal is None:
+            raise ValueError("road.no_stopping.signal_holds: the scene has no signal to wait at")
+        return self
 
 
 def load_sim_scene(path: Path) -> SimScene:
@@ -292,7 +302,8 @@ def scene_config(scene: SimScene, camera_id: str | None = None) -> SceneConfig:
         x0 = lane.x1 - ns.strip_m
         quad = cam.project(np.array([[x0, ns.from_m, 0], [lane.x1, ns.from_m, 0], [lane.x1, ns.to_m, 0],
                                      [x0, ns.to_m, 0]]))
-        zones.append(NoStoppingZone(zone_id="no-stop-1", polygon=_clip_polygon(quad, w, h), max_dwell_s=ns.max_dwell_s))
+        zones.append(NoStoppingZone(zone_id="no-stop-1", polygon=_clip_polygon(quad, w, h), max_dwell_s=ns.max_dwell_s,
+                                    signal_holds=ns.signal_holds))
     inbound = [lane for lane in lanes_of(scene) if lane.inbound]
     x_left, x_right = inbound[0].x0, inbound[-1].x1
     near, far_m = CALIBRATION_ZONE

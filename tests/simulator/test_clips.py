@@ -17,7 +17,7 @@ from analytics.scene_config import load_scene_config
 from simulator.clip import SPEEDING_TOLERANCE_KMH, render_clip
 from simulator.render import Renderer
 from simulator.traffic import TrafficSim
-from simulator.world import SimScene, load_sim_scene
+from simulator.world import SimScene, load_sim_scene, scene_config
 
 SCENES = Path(__file__).resolve().parents[2] / "data" / "scenes" / "sim"
 RATES = {
@@ -226,6 +226,37 @@ def test_every_vehicle_standing_in_the_no_stopping_strip_beyond_the_limit_is_in_
     events = {e.track_id for e in sim.violations if e.violation_type == "illegal_stop"}
     assert together >= 2, "no two vehicles stood in the strip at once: the case is not exercised"
     assert over and over <= events
+
+
+def test_riders_wait_at_red_on_a_signal_holding_strip_without_a_stop_in_the_truth() -> None:
+    """Rạch Giá's no-stopping strip lies on the approach to the signal (``signal_holds``):
+    traffic rides over it and waits on it through the 30 s red — longer than the strip's 10 s
+    limit — and nobody doing so is in the truth: waiting at the light is not stopping."""
+    scene = small("nga_tu_rach_gia")
+    ns = scene.road.no_stopping
+    assert ns is not None and ns.signal_holds and ns.max_dwell_s < scene.signal.red_s
+    zone = scene_config(scene).no_stopping_zones[0]
+    assert zone.signal_holds
+    sim = TrafficSim(scene, 3)
+    lane = sim.inbound[ns.lane]
+    standing: dict[int, int] = {}
+    longest = 0
+    for _ in range(int(120 * scene.frame.fps)):
+        sim.step()
+        for v in sim.vehicles:
+            on_strip = v.lateral + v.dims[1] / 2 > lane.x1 - ns.strip_m and ns.from_m <= v.front <= ns.to_m
+            standing[v.track_id] = standing.get(v.track_id, 0) + 1 if on_strip and v.speed < 0.2 else 0
+            longest = max(longest, standing[v.track_id])
+    sim.close()
+    assert longest / scene.frame.fps > ns.max_dwell_s, "nobody waited on the strip beyond its limit"
+    assert not [e for e in sim.violations if e.violation_type == "illegal_stop"]
+
+
+def test_a_signal_holding_strip_needs_a_signal() -> None:
+    data = load_sim_scene(SCENES / "nga_tu_rach_gia.yaml").model_dump()
+    data["signal"] = None
+    with pytest.raises(ValueError, match="road.no_stopping.signal_holds: the scene has no signal"):
+        SimScene.model_validate(data)
 
 
 def test_a_congested_uplink_compresses_harder(tmp_path: Path) -> None:
