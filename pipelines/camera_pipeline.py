@@ -57,6 +57,10 @@ LABELS = {
 
 
 DUPLICATE_WINDOW_S = 3.0
+# a wrong-way rider hidden behind the traffic it meets comes back this much later, or the tracker
+# swaps its id with a rider it passes (boxes overlapping by this IoU) as its run begins
+WRONG_WAY_HIDDEN_S = 2.0
+SWAP_IOU = 0.25
 
 
 class Detector(Protocol):
@@ -330,7 +334,15 @@ class CameraPipeline:
         track's violation was (a car standing in the wrong lane whose id changed 15 s later), and
         so does a second box of it: a track born on the box of the track that gave the violation,
         as the tracker does on a far car (a bus judged near the camera got a second id 16 s later,
-        far up the road)."""
+        far up the road).
+
+        A wrong-way rider meets the whole traffic head-on: it may be hidden for up to
+        ``WRONG_WAY_HIDDEN_S`` and come back on its path on the ground (slowed by the traffic
+        it meets, so anywhere up to where it was going), or the
+        tracker may hand its id to a rider it passes and give it that rider's (a rider standing
+        in a swarm then seems to set off against the lane). A wrong-way run that begins within
+        a second of its box overlapping (``SWAP_IOU``) the box of the track that already gave the
+        violation is that vehicle's, however long ago that violation was."""
         window = int(DUPLICATE_WINDOW_S * self.fps)
         self._recent_hits = [h for h in self._recent_hits
                              if hit.frame_index - h.frame_index <= window or h.track_id in self.book.tracks]
@@ -350,6 +362,11 @@ class CameraPipeline:
             first, last = min(mine.boxes), max(other.boxes)
             if 0 <= first - last <= 0.5 * self.fps and (box_iou(mine.boxes[first], other.boxes[last]) >= 0.1
                                                          or _continues_on_the_ground(other, mine)):
+                return True
+            if hit.violation_type is ViolationType.WRONG_WAY and (
+                    0 <= first - last <= WRONG_WAY_HIDDEN_S * self.fps and _on_the_path(other, mine)
+                    or any(box_iou(mine.boxes[i], other.boxes[i]) >= SWAP_IOU for i in shared
+                           if hit.frame_index - self.fps <= i <= hit.frame_index)):
                 return True
         return False
 
@@ -473,6 +490,28 @@ class CameraPipeline:
         captions.add(f"đèn: {phase_vi(phase)}  bộ phát hiện: {self.detector.name}", (12, img.shape[0] - 32), size=18,
                      bold=True)
         return captions.render()
+
+
+def _on_the_path(before: TrackMemory, after: TrackMemory, *, lateral_m: float = 1.5, beyond_m: float = 2.5) -> bool:
+    """``after`` begins on the ground on ``before``'s path: within ``lateral_m`` of the line it
+    was travelling along (its last second), neither behind where it was last seen nor more
+    than ``beyond_m`` past where its speed would have carried it."""
+    if len(before.history) < 2 or not after.history:
+        return False
+    end_at, end_g = before.history[-1][1], before.history[-1][3]
+    start_at, start_g = after.history[0][1], after.history[0][3]
+    old = next(((at, g) for _, at, _, g in before.history if (end_at - at).total_seconds() <= 1.0), None)
+    if end_g is None or start_g is None or old is None or old[1] is None or old[0] >= end_at:
+        return False
+    dx, dy = end_g[0] - old[1][0], end_g[1] - old[1][1]
+    step = float(np.hypot(dx, dy))
+    if step < 0.5:
+        return False  # not going anywhere: no path to continue
+    ux, uy = dx / step, dy / step
+    ox, oy = start_g[0] - end_g[0], start_g[1] - end_g[1]
+    along, across = ox * ux + oy * uy, abs(ox * uy - oy * ux)
+    reach = step / (end_at - old[0]).total_seconds() * (start_at - end_at).total_seconds()
+    return across <= lateral_m and -1.0 <= along <= reach + beyond_m
 
 
 def _continues_on_the_ground(before: TrackMemory, after: TrackMemory, tolerance_m: float = 2.5) -> bool:

@@ -228,3 +228,96 @@ def test_the_motion_gate_rests_on_a_busy_road_and_skips_on_a_quiet_one(name: str
     else:
         assert gate.measured == list(range(100)), name
         assert out.frames_detected == 10 + 9, name  # while learning the background, then once a second
+
+
+def _run_calibrated(boxes_at, frames: int) -> tuple[list, dict[int, list[tuple[int, tuple[float, ...]]]]]:  # type: ignore[no-untyped-def]
+    """Wrong-way judging on a calibrated camera (1 px = 5 cm): the violations, and every
+    track's (frame, box) as the pipeline saw it."""
+    from tests.pipelines.test_rules import _calibrated
+
+    config, _ = _calibrated()
+    pipeline = CameraPipeline(camera_id="C1", config=config, detector=ScriptedDetector(boxes_at), fps=25.0,
+                              options=PipelineOptions(rules=("wrong_way",)))
+    image = np.zeros((720, 1280, 3), np.uint8)
+    seen: dict[int, list[tuple[int, tuple[float, ...]]]] = {}
+
+    def note(frame: object, observations: list, phase: str) -> None:  # type: ignore[type-arg]
+        for o in observations:
+            seen.setdefault(o.track_id, []).append((o.frame_index, o.box))
+
+    video = [VideoFrame(camera_id="C1", index=i, at=T0 + timedelta(seconds=i / 25), image=image) for i in range(frames)]
+    out = pipeline.process(video, segment_start=T0, on_frame=note)
+    return [*out.violations, *pipeline.close()], seen
+
+
+@pytest.mark.parametrize(("name", "second_x", "expected"), [
+    # 6 px a frame = 7.5 m/s down lane in-2; hidden 1.3 s (behind the traffic it meets) and back
+    # on its path, slowed to half its speed: one rider
+    ("the same rider, back on its path", 760, 1),
+    # another wrong-way rider 5 m to the side, as the first is lost: two riders
+    ("another rider, 5 m aside", 860, 2),
+])
+def test_a_wrong_way_rider_hidden_for_a_second_is_one_violation(name: str, second_x: float, expected: int) -> None:
+    def boxes_at(frame: int) -> list[tuple[float, float, float, float]]:
+        if frame < 30:
+            return [rider_coming_down(760, frame)]
+        if frame >= 62:  # bottom at 324 + 96: half of the 192 px its speed would have carried it
+            y = 420 + 6 * (frame - 62)
+            return [(second_x - 22, y - 90, second_x + 22, y)]
+        return []
+
+    found, seen = _run_calibrated(boxes_at, 110)
+    assert len(seen) == 2, name  # the tracker gave it a new id
+    assert [v.violation_type.value for v in found] == ["wrong_way"] * expected, name
+
+
+class IdScript:
+    """Stands in for ByteTrack where a test needs one of its mistakes exactly: the detector's
+    boxes come with the ids ``ids_at(frame)`` gives them, in order."""
+
+    def __init__(self, ids_at) -> None:  # type: ignore[no-untyped-def]
+        self._ids_at = ids_at
+
+    def update(self, detections: Detections, frame_index: int | None = None) -> Detections:
+        return Detections(xyxy=detections.xyxy, confidence=detections.confidence, class_id=detections.class_id,
+                          track_id=np.asarray(self._ids_at(frame_index), np.int64))
+
+
+@pytest.mark.parametrize(("name", "swap", "expected"), [
+    # ids 1 and 2 swap as the wrong-way rider (2) passes the standing one (1): id 1 goes on down
+    # with it, id 2 takes a rider coming up the lane — the wrong-way rider once
+    ("the ids swap", True, ["wrong_way"]),
+    ("the ids hold", False, ["wrong_way"]),
+])
+def test_a_wrong_way_rider_whose_id_passes_to_a_rider_it_meets_is_one_violation(name: str, swap: bool,
+                                                                               expected: list[str]) -> None:
+    """Seen for over 3 s before it meets the standing rider (the violation it gave is older than
+    ``DUPLICATE_WINDOW_S``) and overlapping it as the ids swap."""
+    from tests.pipelines.test_rules import _calibrated
+
+    standing = (738.0, 330.0, 782.0, 420.0)
+
+    def wrong_way(frame: int) -> tuple[float, float, float, float]:
+        y = 60 + 4.5 * frame  # 4.5 px (22 cm) a frame down lane in-2: 5.6 m/s
+        return (748, y - 90, 792, y)
+
+    def coming_up(frame: int) -> tuple[float, float, float, float]:
+        y = 700 - 5 * (frame - 81)
+        return (678, y - 90, 722, y)
+
+    def boxes_at(frame: int) -> list[tuple[float, float, float, float]]:
+        return [wrong_way(frame), standing] + ([coming_up(frame)] if frame > 80 else [])
+
+    def ids_at(frame: int) -> list[int]:
+        return [2, 1] if frame <= 80 else ([1, 3, 2] if swap else [2, 1, 3])
+
+    config, _ = _calibrated()
+    pipeline = CameraPipeline(camera_id="C1", config=config, detector=ScriptedDetector(boxes_at), fps=25.0,
+                              options=PipelineOptions(rules=("wrong_way",)))
+    pipeline.tracker = IdScript(ids_at)  # type: ignore[assignment]
+    image = np.zeros((720, 1280, 3), np.uint8)
+    video = [VideoFrame(camera_id="C1", index=i, at=T0 + timedelta(seconds=i / 25), image=image) for i in range(130)]
+    out = pipeline.process(video, segment_start=T0)
+    found = [*out.violations, *pipeline.close()]
+    assert [v.violation_type.value for v in found] == expected, name
+    assert found[0].track_id == 2, name
