@@ -157,13 +157,13 @@ def pipeline_runs(cur: duckdb.DuckDBPyConnection, *, allowed: frozenset[str] | N
 
 REVIEW_COLUMNS = ["violation_id", "camera_id", "camera_name", "violation_type", "occurred_at", "vehicle_class",
                   "plate_text", "plate_confidence", "plate_needs_review", "plate_confirmed", "speed_kmh",
-                  "workflow_state", "verified_by", "evidence_path"]
+                  "workflow_state", "verified_by", "evidence_path", "finding"]
 
 
 _REVIEW_SELECT = """
     SELECT v.violation_id, v.camera_id, coalesce(c.name, v.camera_id) AS camera_name, v.violation_type,
            v.occurred_at, v.vehicle_class, v.plate_text, v.plate_confidence, v.plate_needs_review,
-           v.plate_confirmed, v.speed_kmh, v.workflow_state, v.verified_by, v.evidence_path
+           v.plate_confirmed, v.speed_kmh, v.workflow_state, v.verified_by, v.evidence_path, v.finding
     FROM violations v LEFT JOIN cameras c USING (camera_id)"""
 
 

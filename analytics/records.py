@@ -158,6 +158,9 @@ class Violation:
     run_id: str | None
     workflow_state: str = "detected"
     source: DataSource = DataSource.PIPELINE
+    # what the rule measured, in the evidence's words (Vietnamese): the dwell against the zone's
+    # limit, the speed against the limit, the lane; empty when nothing was measured
+    finding: str = ""
 
     def __post_init__(self) -> None:
         _require_utc("occurred_at", self.occurred_at)

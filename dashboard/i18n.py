@@ -153,6 +153,7 @@ _CATALOG: MappingProxyType[str, tuple[str, str]] = MappingProxyType({
     "review.overdue": ("QUÁ HẠN {n} ngày", "OVERDUE by {n} days"),
     "review.detail": ("{type} · {camera} · {time}", "{type} · {camera} · {time}"),
     "review.plate_read": ("Biển số đọc được: {plate} (độ tin cậy {conf})", "Plate read: {plate} (confidence {conf})"),
+    "review.finding": ("Kết quả đo: {finding}", "Measured: {finding}"),
     "review.plate_none": ("Không đọc được biển số chắc chắn — cán bộ cần nhập.",
                           "No confident plate read — the officer must enter it."),
     "review.plate_confirmed": ("Biển số đã xác nhận: {plate}", "Confirmed plate: {plate}"),

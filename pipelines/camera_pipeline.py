@@ -443,7 +443,7 @@ class CameraPipeline:
             violation_id=vid, camera_id=self.camera_id, violation_type=hit.violation_type, occurred_at=hit.at,
             track_id=hit.track_id, vehicle_class=hit.vehicle_class, plate_text=plate.text,
             plate_confidence=plate.confidence, plate_needs_review=plate.needs_review, speed_kmh=hit.speed_kmh,
-            evidence_path=evidence_path, run_id=self.run_id)
+            evidence_path=evidence_path, run_id=self.run_id, finding=hit.detail)
 
     def _read_plate(self, crops: list[tuple[float, np.ndarray]], vehicle_class: str) -> PlateRead:
         if self.plate_reader is None or not crops:

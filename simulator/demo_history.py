@@ -219,6 +219,7 @@ def _violations(cam: HistoryCamera, seed: int, bins: np.ndarray, per_class: np.n
         "run_id": None,
         "workflow_state": state,
         "source": "demo",
+        "finding": np.where(np.isnan(speed), "", [f"{s:.0f} km/h" for s in speed]),
     })
 
 

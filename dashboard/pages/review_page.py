@@ -243,6 +243,8 @@ def register(app: Dash, services: DashboardServices) -> None:
                                       camera=f"{row.camera_id} – {row.camera_name}",
                                       time=format_local(occurred, services.timezone))),
                             html.P(t(f"state.{row.workflow_state}", lang), className="review-state-badge")]
+        if isinstance(row.finding, str) and row.finding:
+            lines.append(html.P(t("review.finding", lang, finding=row.finding), className="review-finding"))
         if isinstance(row.plate_confirmed, str):
             lines.append(html.P(t("review.plate_confirmed", lang, plate=row.plate_confirmed)))
         if isinstance(row.plate_text, str):

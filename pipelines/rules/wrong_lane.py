@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from analytics.records import ViolationType
 from analytics.scene_config import SceneConfig
+from pipelines.classes import CLASSES, NAMES_VI
 from pipelines.rules.base import FrameContext, Observation, RuleHit
 
 
@@ -51,7 +52,8 @@ class WrongLaneRule:
                 self._done.add(obs.track_id)
                 hits.append(RuleHit(violation_type=self.violation_type, track_id=obs.track_id, frame_index=frame,
                                     at=since, vehicle_class=obs.vehicle_class,
-                                    detail=f"{obs.vehicle_class} trong làn {lane}"))
+                                    detail=f"{NAMES_VI.get(obs.vehicle_class, obs.vehicle_class)} trong làn {lane} "
+                                           f"(làn cho {', '.join(NAMES_VI[c] for c in CLASSES if c in allowed)})"))
         return hits
 
     def finish(self, track_id: int, ctx: FrameContext) -> list[RuleHit]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from dash import Dash
@@ -14,7 +15,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.wait import WebDriverWait
 
 from analytics import audit
+from analytics.records import ViolationType
 from analytics.warehouse import Warehouse
+from tests.analytics import builders
 from tests.dashboard.dash_http import call_callback
 from tests.dashboard.test_browser_map import browser_login, severe_console_errors
 from tests.dashboard.test_security_matrix import KG_VIOLATION, REVIEW_BUTTONS, clients, review_action, secured  # noqa: F401
@@ -85,6 +88,20 @@ def test_officer_verifies_supervisor_approves(secured: Dash, demo_warehouse: War
                                              "'violation_%' ORDER BY seq", [KG_VIOLATION]).fetchall()]
         assert audit.verify(cur).ok
     assert actions == ["violation_correct_plate", "violation_verify", "violation_approve", "violation_viewed"]
+
+
+def test_the_officer_sees_what_the_rule_measured(secured: Dash, demo_warehouse: Warehouse,
+                                                 clients: Callable[[str], FlaskClient]) -> None:
+    """A stop judged in a zone on the approach to a signal: the officer reads the dwell, the
+    limit and the waiting at red the rule left out — not only the violation's type."""
+    finding = "dừng 14 s trong vùng cấm dừng no-stop-1 (tối đa 10 s) (không tính 30 s chờ đèn)"
+    demo_warehouse.upsert([builders.violation(violation_id="V-KG-2", camera_id="KG-VP-001", finding=finding,
+                                              violation_type=ViolationType.ILLEGAL_STOP,
+                                              occurred_at=datetime(2025, 3, 1, 2, 0, tzinfo=UTC))])
+    status, shown = detail(clients("enforcement_officer"), "V-KG-2")
+    assert status == 200 and f"Kết quả đo: {finding}" in shown
+    status, shown = detail(clients("enforcement_officer"), KG_VIOLATION)  # nothing measured: no line
+    assert status == 200 and "Kết quả đo" not in shown
 
 
 def test_actions_need_the_csrf_token(secured: Dash, demo_warehouse: Warehouse,

@@ -53,7 +53,8 @@ def test_golden_clip_finds_the_injected_violations(golden) -> None:  # type: ign
     assert run.status == "ok" and run.detector == "yolo+motion-gate" and run.frames_read == clip.frames
     truth = load_truth(clip.truth)
     config = load_scene_config(clip.scene_config)
-    types = ["red_light", "stop_line", "wrong_way", "wrong_lane"]
+    # illegal_stop: the junction's no-stopping zone, where traffic waits at red (signal_holds)
+    types = ["red_light", "stop_line", "wrong_way", "wrong_lane", "illegal_stop"]
     s = score(truth, [v for v in summary.result.violations if v.violation_type.value in types], log,
               counts_pred={}, count_line=count_line(config), types=types)
     tp = sum(t.tp for t in s.per_type.values())
@@ -63,6 +64,7 @@ def test_golden_clip_finds_the_injected_violations(golden) -> None:  # type: ign
     assert tp / (tp + fp) >= 0.75, s.false_positives
     assert tp / (tp + fn) >= 0.6, s.misses
     assert any("no_helmet" in w for w in run.warnings)  # reported unavailable, not silently off
+    assert all(v.finding for v in summary.result.violations)  # what the rule measured, for the officer
 
 
 @pytest.mark.slow
