@@ -492,40 +492,65 @@ class CameraPipeline:
         return captions.render()
 
 
-def _on_the_path(before: TrackMemory, after: TrackMemory, *, lateral_m: float = 1.5, beyond_m: float = 2.5) -> bool:
-    """``after`` begins on the ground on ``before``'s path: within ``lateral_m`` of the line it
-    was travelling along (its last second), neither behind where it was last seen nor more
-    than ``beyond_m`` past where its speed would have carried it."""
+@dataclass(frozen=True, slots=True)
+class _Gap:
+    """Where a lost track was on the ground a second before its end and at its end, and where and
+    when the track after it was first placed."""
+    old_at: datetime
+    old: tuple[float, float]
+    end_at: datetime
+    end: tuple[float, float]
+    start_at: datetime
+    start: tuple[float, float]
+
+    @property
+    def step(self) -> tuple[float, float, float]:
+        """(dx, dy, seconds) of the lost track's last second on the ground."""
+        return self.end[0] - self.old[0], self.end[1] - self.old[1], (self.end_at - self.old_at).total_seconds()
+
+    @property
+    def ahead_s(self) -> float:
+        return (self.start_at - self.end_at).total_seconds()
+
+
+def _gap(before: TrackMemory, after: TrackMemory) -> _Gap | None:
+    """The ground positions across the gap from ``before`` to ``after``, or None when either was
+    not placed on the ground."""
     if len(before.history) < 2 or not after.history:
-        return False
+        return None
     end_at, end_g = before.history[-1][1], before.history[-1][3]
     start_at, start_g = after.history[0][1], after.history[0][3]
     old = next(((at, g) for _, at, _, g in before.history if (end_at - at).total_seconds() <= 1.0), None)
     if end_g is None or start_g is None or old is None or old[1] is None or old[0] >= end_at:
+        return None
+    return _Gap(old_at=old[0], old=old[1], end_at=end_at, end=end_g, start_at=start_at, start=start_g)
+
+
+def _on_the_path(before: TrackMemory, after: TrackMemory, *, lateral_m: float = 1.5, beyond_m: float = 2.5) -> bool:
+    """``after`` begins on the ground on ``before``'s path: within ``lateral_m`` of the line it
+    was travelling along (its last second), neither behind where it was last seen nor more
+    than ``beyond_m`` past where its speed would have carried it."""
+    gap = _gap(before, after)
+    if gap is None:
         return False
-    dx, dy = end_g[0] - old[1][0], end_g[1] - old[1][1]
+    dx, dy, span = gap.step
     step = float(np.hypot(dx, dy))
     if step < 0.5:
         return False  # not going anywhere: no path to continue
     ux, uy = dx / step, dy / step
-    ox, oy = start_g[0] - end_g[0], start_g[1] - end_g[1]
+    ox, oy = gap.start[0] - gap.end[0], gap.start[1] - gap.end[1]
     along, across = ox * ux + oy * uy, abs(ox * uy - oy * ux)
-    reach = step / (end_at - old[0]).total_seconds() * (start_at - end_at).total_seconds()
-    return across <= lateral_m and -1.0 <= along <= reach + beyond_m
+    return across <= lateral_m and -1.0 <= along <= step / span * gap.ahead_s + beyond_m
 
 
 def _continues_on_the_ground(before: TrackMemory, after: TrackMemory, tolerance_m: float = 2.5) -> bool:
     """``after`` begins on the ground within ``tolerance_m`` of where ``before`` was going:
     its last ground position carried on at its ground velocity (over its last second) to the
     moment ``after`` was first placed."""
-    if len(before.history) < 2 or not after.history:
+    gap = _gap(before, after)
+    if gap is None:
         return False
-    end_at, end_g = before.history[-1][1], before.history[-1][3]
-    start_at, start_g = after.history[0][1], after.history[0][3]
-    old = next(((at, g) for _, at, _, g in before.history if (end_at - at).total_seconds() <= 1.0), None)
-    if end_g is None or start_g is None or old is None or old[1] is None or old[0] >= end_at:
-        return False
-    span = (end_at - old[0]).total_seconds()
-    ahead = (start_at - end_at).total_seconds() / span
-    predicted = (end_g[0] + (end_g[0] - old[1][0]) * ahead, end_g[1] + (end_g[1] - old[1][1]) * ahead)
-    return float(np.hypot(start_g[0] - predicted[0], start_g[1] - predicted[1])) <= tolerance_m
+    dx, dy, span = gap.step
+    ahead = gap.ahead_s / span
+    predicted = (gap.end[0] + dx * ahead, gap.end[1] + dy * ahead)
+    return float(np.hypot(gap.start[0] - predicted[0], gap.start[1] - predicted[1])) <= tolerance_m
