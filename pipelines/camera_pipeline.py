@@ -434,7 +434,7 @@ class CameraPipeline:
                         hit_frame=hit.frame_index, occurred_at=hit.at, frames=frames,
                         track_boxes=dict(mem.boxes) if mem else {}, other_boxes=others,
                         stop_line=self.config.stop_line, plate_crop=plate.crop, plate_text=plate.text, fps=self.fps,
-                        timezone_label=f"{local} (GMT+7)"))
+                        timezone_label=f"{local} (GMT+7)", finding=hit.detail))
                 except (OSError, ValueError) as exc:
                     self.warnings.append(f"{vid}: không ghi được chứng cứ: {exc}")
             else:

@@ -150,6 +150,7 @@ class EvidenceInput:
     plate_text: str | None
     fps: float
     timezone_label: str  # e.g. "22/11/2026 08:30:15 (GMT+7)"
+    finding: str = ""  # what the rule measured, written on every keyframe above the caption
 
 
 def _nearest_box(boxes: dict[int, Box], index: int) -> Box | None:
@@ -172,7 +173,11 @@ def _annotate(image: np.ndarray, ev: EvidenceInput, frame: BufferedFrame, captio
     cv2.rectangle(img, (0, h - 34), (w, h), (0, 0, 0), -1)
     local = frame.at.astimezone(VN).strftime("%d/%m/%Y %H:%M:%S")
     text = f"{caption} | {ev.violation_label} | đèn: {phase_vi(frame.signal)} | {local} (GMT+7) | {ev.camera_id}"
-    return Captions(img).add(text[:140], (10, h - 27), size=17).render()
+    captions = Captions(img).add(text[:140], (10, h - 27), size=17)
+    if ev.finding:
+        cv2.rectangle(img, (0, h - 62), (w, h - 34), (0, 0, 0), -1)
+        captions.add(f"Kết quả đo: {ev.finding}"[:140], (10, h - 55), size=17)
+    return captions.render()
 
 
 def _redact(ev: EvidenceInput, index: int) -> tuple[tuple[int, int, int, int], ...]:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from pipelines.clip_cut import ClipCutError, browser_playable, cut_clip, probe_video
-from pipelines.evidence import FrameRing, frame_images, recording_window
+from pipelines.evidence import EvidenceInput, FrameRing, frame_images, recording_window, write_evidence
 from pipelines.frames import VideoFileSource
 from simulator.clip import render_clip
 from simulator.world import load_sim_scene
@@ -104,3 +104,29 @@ def test_probe_and_cut_name_what_is_wrong(tmp_path: Path) -> None:
     with pytest.raises(ClipCutError, match="junk.mp4"):
         cut_clip(junk, tmp_path / "out.mp4", 0.0, 1.0)
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_every_keyframe_says_what_the_rule_measured(tmp_path: Path) -> None:
+    """The finding is written on each keyframe, above the caption bar; without one the picture
+    there is the road."""
+    ring = FrameRing(fps=25, seconds=10)
+    at = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
+    image = np.full((360, 640, 3), 110, np.uint8)
+    for index in range(50):
+        ring.push(index, at, image, "red")
+    boxes = {i: (300.0, 200.0, 340.0, 280.0) for i in range(50)}
+
+    def keyframes(finding: str) -> list[np.ndarray]:
+        root = tmp_path / (finding[:4] or "none")
+        folder = root / write_evidence(root, EvidenceInput(
+            violation_id="V1", camera_id="C1", violation_label="Dừng, đỗ sai quy định", hit_frame=25, occurred_at=at,
+            frames=ring.between(0, 49), track_boxes=boxes, other_boxes={}, stop_line=None, plate_crop=None,
+            plate_text=None, fps=25.0, timezone_label="02/03/2026 08:30:00 (GMT+7)", finding=finding))
+        return [cv2.imread(str(folder / f"keyframe_{n}.jpg")).astype(int) for n in (1, 2, 3)]
+
+    plain, measured = keyframes(""), keyframes("dừng 14 s trong vùng cấm dừng z1 (tối đa 10 s)")
+    for a, b in zip(plain, measured):
+        band = slice(360 - 62, 360 - 34)
+        assert np.abs(a[band] - 110).mean() < 3  # the road
+        assert b[band].mean() < 60 and (b[band] > 200).any()  # a dark bar with white text
+        assert np.abs(a[:band.start] - b[:band.start]).mean() < 1  # the rest unchanged
