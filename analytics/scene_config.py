@@ -12,7 +12,9 @@ pipelines (which read it); it imports nothing else of ours.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Annotated, Literal
 
 import yaml
@@ -21,6 +23,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 Point = tuple[float, float]
 VehicleClass = Literal["motorbike", "car", "bus", "truck", "bicycle", "pedestrian"]
 VEHICLE_CLASSES: tuple[str, ...] = ("motorbike", "car", "bus", "truck", "bicycle", "pedestrian")
+# the one Vietnamese name of each class: in a violation's finding and on the dashboard
+VEHICLE_NAMES_VI: Mapping[str, str] = MappingProxyType({
+    "motorbike": "xe máy", "car": "ô tô", "bus": "xe khách", "truck": "xe tải", "bicycle": "xe đạp",
+    "pedestrian": "người đi bộ",
+})
 
 
 class SceneConfigError(ValueError):

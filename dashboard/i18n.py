@@ -10,6 +10,8 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Literal
 
+from analytics.scene_config import VEHICLE_CLASSES, VEHICLE_NAMES_VI
+
 Lang = Literal["vi", "en"]
 DEFAULT_LANG: Lang = "vi"
 LANGS: tuple[Lang, ...] = ("vi", "en")
@@ -209,12 +211,7 @@ _CATALOG: MappingProxyType[str, tuple[str, str]] = MappingProxyType({
     "vtype.illegal_stop": ("Dừng, đỗ sai quy định", "Illegal stop"),
     "vtype.speeding": ("Quá tốc độ", "Speeding"),
     "vtype.no_helmet": ("Không đội mũ bảo hiểm", "No helmet"),
-    "vclass.motorbike": ("Xe máy", "Motorbike"),
-    "vclass.car": ("Ô tô", "Car"),
-    "vclass.bus": ("Xe khách", "Bus"),
-    "vclass.truck": ("Xe tải", "Truck"),
-    "vclass.bicycle": ("Xe đạp", "Bicycle"),
-    "vclass.pedestrian": ("Người đi bộ", "Pedestrian"),
+    **{f"vclass.{cls}": (VEHICLE_NAMES_VI[cls].capitalize(), cls.capitalize()) for cls in VEHICLE_CLASSES},
     "runs.heading": ("Lượt xử lý video", "Pipeline runs"),
     "runs.summary": ("{n} lượt; {failed} lỗi; {fallback} lượt phải dùng bộ phát hiện chuyển động thay YOLO.",
                      "{n} runs; {failed} failed; {fallback} fell back from YOLO to the motion detector."),

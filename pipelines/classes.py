@@ -14,10 +14,6 @@ ALIASES: dict[str, str] = {
 }
 HELMET_CLASSES: tuple[str, ...] = ("no_helmet", "without_helmet", "nohelmet")
 TWO_WHEELERS = frozenset({"motorbike", "bicycle"})
-NAMES_VI: dict[str, str] = {  # in a violation's finding (the evidence's words)
-    "motorbike": "xe máy", "car": "ô tô", "bus": "xe buýt", "truck": "xe tải", "bicycle": "xe đạp",
-    "pedestrian": "người đi bộ",
-}
 # Typical ground footprint (length, width) in metres, used to place a vehicle's front from its rear.
 FOOTPRINT_M: dict[str, tuple[float, float]] = {
     "motorbike": (1.9, 0.7), "bicycle": (1.7, 0.6), "car": (4.5, 1.8), "bus": (11.0, 2.5),

@@ -197,6 +197,9 @@ def _violations(cam: HistoryCamera, seed: int, bins: np.ndarray, per_class: np.n
     confidence = np.round(rng.beta(12, 1.5, n), 3)
     needs_review = confidence < 0.8
     speed = np.where(frame["violation_type"].to_numpy() == "speeding", np.round(rng.uniform(58, 95, n), 1), np.nan)
+    finding = np.full(n, "", dtype=object)
+    measured = ~np.isnan(speed)
+    finding[measured] = [f"{s:.0f} km/h" for s in speed[measured]]
     stamp = occurred.strftime("%Y%m%d%H%M%S").to_numpy()
     nth = pd.DataFrame({"s": stamp, "t": frame["violation_type"].to_numpy()}).groupby(["s", "t"]).cumcount().to_numpy()
     ids = [f"demo-{cam.camera_id}-{s}-{t}-{k}" for s, t, k in zip(stamp, frame["violation_type"].to_numpy(), nth)]
@@ -219,7 +222,7 @@ def _violations(cam: HistoryCamera, seed: int, bins: np.ndarray, per_class: np.n
         "run_id": None,
         "workflow_state": state,
         "source": "demo",
-        "finding": np.where(np.isnan(speed), "", [f"{s:.0f} km/h" for s in speed]),
+        "finding": finding,
     })
 
 

@@ -17,8 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from analytics.records import ViolationType
-from analytics.scene_config import SceneConfig
-from pipelines.classes import CLASSES, NAMES_VI
+from analytics.scene_config import VEHICLE_CLASSES, VEHICLE_NAMES_VI, SceneConfig
 from pipelines.rules.base import FrameContext, Observation, RuleHit
 
 
@@ -52,8 +51,8 @@ class WrongLaneRule:
                 self._done.add(obs.track_id)
                 hits.append(RuleHit(violation_type=self.violation_type, track_id=obs.track_id, frame_index=frame,
                                     at=since, vehicle_class=obs.vehicle_class,
-                                    detail=f"{NAMES_VI.get(obs.vehicle_class, obs.vehicle_class)} trong làn {lane} "
-                                           f"(làn cho {', '.join(NAMES_VI[c] for c in CLASSES if c in allowed)})"))
+                                    detail=f"{VEHICLE_NAMES_VI.get(obs.vehicle_class, obs.vehicle_class)} trong làn {lane} "
+                                           f"(làn cho {', '.join(VEHICLE_NAMES_VI[c] for c in VEHICLE_CLASSES if c in allowed)})"))
         return hits
 
     def finish(self, track_id: int, ctx: FrameContext) -> list[RuleHit]:
