@@ -413,7 +413,9 @@ class CameraPipeline:
         hit = pending.hit
         vid = violation_id(self.camera_id, pending.segment_start, hit.track_id, hit.violation_type.value)
         mem = self.book.tracks.get(hit.track_id)
-        views = self.book.views(hit.track_id)
+        # only the stretch of the track the violation happened in: after a gap its id may hold another vehicle
+        views = self.book.views(hit.track_id, hit.frame_index)
+        first_of, last_of = self.book.stretch(hit.track_id, hit.frame_index)
         if hit.origin_track_id is not None:  # the same vehicle under its earlier id
             views = sorted(views + self.book.views(hit.origin_track_id), key=lambda v: -v[0])
         plate = self._read_plate(views, hit.vehicle_class)
@@ -424,15 +426,16 @@ class CameraPipeline:
             if frames:
                 others: dict[int, list[Box]] = {}
                 for other in self.book.tracks.values():
-                    if other.track_id != hit.track_id:
-                        for idx, box in other.boxes.items():
+                    for idx, box in other.boxes.items():
+                        if other.track_id != hit.track_id or not first_of <= idx <= last_of:
                             others.setdefault(idx, []).append(box)
                 local = hit.at.astimezone(VN).strftime("%d/%m/%Y %H:%M:%S")
                 try:
                     evidence_path = write_evidence(self.evidence_root, EvidenceInput(
                         violation_id=vid, camera_id=self.camera_id, violation_label=LABELS[hit.violation_type],
                         hit_frame=hit.frame_index, occurred_at=hit.at, frames=frames,
-                        track_boxes=dict(mem.boxes) if mem else {}, other_boxes=others,
+                        track_boxes={i: b for i, b in mem.boxes.items() if first_of <= i <= last_of} if mem else {},
+                        other_boxes=others,
                         stop_line=self.config.stop_line, plate_crop=plate.crop, plate_text=plate.text, fps=self.fps,
                         timezone_label=f"{local} (GMT+7)", finding=hit.detail))
                 except (OSError, ValueError) as exc:

@@ -19,6 +19,15 @@ starts confirmed: in a dense swarm a rider's id changes as riders pass in front 
 the fragment that shows the violation may be one the detector saw only dimly. The
 observation names the track it continues (``Observation.continues``): counting takes the
 count line's sides over from it (a bus at 6 fps changed id as it turned across the line).
+
+A track is kept in *stretches*: when the tracker re-finds an id after it was unseen for
+longer than ``REFOUND_GAP_S`` and ``REFOUND_INTERVALS`` of its usual observation intervals,
+on a box away from where it was lost (IoU below ``STAY_IOU``), a new stretch begins. At 6 fps
+a wrong-way rider hidden behind a parked car handed its id to that car; the plate views and
+the evidence boxes of a violation come only from the stretch it happened in
+(``views(track_id, frame)``, ``stretch(track_id, frame)``), so a violation never carries
+another vehicle's plate. A vehicle re-found where it stood (a parked car hidden by traffic)
+stays in one stretch.
 """
 
 from __future__ import annotations
@@ -50,6 +59,18 @@ MIN_HEADING_S = 0.3
 MIN_SPEED_S = 0.4
 SCORE_HISTORY = 10
 CONTINUE_S = 0.5
+REFOUND_GAP_S = 0.3
+REFOUND_INTERVALS = 3
+STAY_IOU = 0.3
+MAX_EARLIER_STRETCHES = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Stretch:
+    """An earlier stretch of a track (frames ``first``..``last``) and its plate views."""
+    first: int
+    last: int
+    crops: tuple[tuple[float, np.ndarray], ...]
 
 
 @dataclass
@@ -69,6 +90,10 @@ class TrackMemory:
     scores: deque[float] = field(default_factory=lambda: deque(maxlen=SCORE_HISTORY))  # detection confidences
     confirmed: bool = False
     continues: int | None = None  # the lost track of the same vehicle this one began where (``_continued``)
+    last_at: datetime | None = None
+    interval_s: float = 0.0  # seconds between its last two observations
+    stretch_from: int = 0  # first frame of the current stretch
+    earlier: list[Stretch] = field(default_factory=list)  # its earlier stretches, oldest first
 
     @property
     def vehicle_class(self) -> str:
@@ -135,11 +160,17 @@ class TrackBook:
             box: Box = tuple(float(v) for v in dets.xyxy[i])  # type: ignore[assignment]
             mem = self.tracks.get(tid)
             if mem is None:
-                mem = self.tracks[tid] = TrackMemory(track_id=tid, first_frame=frame_index)
+                mem = self.tracks[tid] = TrackMemory(track_id=tid, first_frame=frame_index, stretch_from=frame_index)
                 before = self._continued(box, CLASSES[int(dets.class_id[i])], frame_index, present)
                 if before is not None:
                     mem.continues, mem.confirmed = before.track_id, before.confirmed
-            mem.last_frame = frame_index
+            elif _refound_elsewhere(mem, box, at):
+                mem.earlier.append(Stretch(first=mem.stretch_from, last=mem.last_frame, crops=tuple(mem.crops)))
+                del mem.earlier[:-MAX_EARLIER_STRETCHES]
+                mem.stretch_from, mem.crops = frame_index, []
+            if mem.last_at is not None and at > mem.last_at:
+                mem.interval_s = (at - mem.last_at).total_seconds()
+            mem.last_frame, mem.last_at = frame_index, at
             # a near (large) view is told apart better than a far one: votes weigh by box height
             mem.votes[int(dets.class_id[i])] += max(1.0, box[3] - box[1])
             mem.detections += 1
@@ -301,12 +332,38 @@ class TrackBook:
                 del self._parked_views[old]
         return mem
 
-    def views(self, track_id: int) -> list[tuple[float, np.ndarray]]:
-        """Plate crops (box height, crop) of a live track, or of one that ended standing."""
+    def views(self, track_id: int, frame: int | None = None) -> list[tuple[float, np.ndarray]]:
+        """Plate crops (box height, crop) of a live track — of its stretch holding ``frame``
+        (``stretch``), by default its current one — or of one that ended standing."""
         mem = self.tracks.get(track_id)
         if mem is not None:
+            if frame is not None and frame < mem.stretch_from:
+                first = self.stretch(track_id, frame)[0]
+                return next((list(s.crops) for s in mem.earlier if s.first == first <= frame), [])
             return list(mem.crops)
         return list(self._parked_views.get(track_id, (0, []))[1])
+
+    def stretch(self, track_id: int, frame: int) -> tuple[int, int]:
+        """First and last frame of the stretch of a live track that holds ``frame`` (or the
+        last one begun by then); the current stretch runs to the track's last frame."""
+        mem = self.tracks.get(track_id)
+        if mem is None:
+            return frame, frame
+        spans = [(s.first, s.last) for s in mem.earlier] + [(mem.stretch_from, mem.last_frame)]
+        begun = [span for span in spans if span[0] <= frame]
+        return begun[-1] if begun else spans[0]
+
+
+def _refound_elsewhere(mem: TrackMemory, box: Box, at: datetime) -> bool:
+    """The tracker re-found ``mem``'s id after a gap (``REFOUND_GAP_S`` and ``REFOUND_INTERVALS``
+    of its usual interval) on a box away from its last one."""
+    if mem.last_at is None:
+        return False
+    gap = (at - mem.last_at).total_seconds()
+    if gap <= max(REFOUND_GAP_S, REFOUND_INTERVALS * mem.interval_s):
+        return False
+    last = mem.boxes.get(mem.last_frame)
+    return last is None or box_iou(last, box) < STAY_IOU
 
 
 def _standing(mem: TrackMemory, frames: int) -> bool:

@@ -3,9 +3,12 @@
 Contract:
 - ``TrackLog`` collects (track id, frame, box) of every observation during a run
   (pass ``TrackLog.on_frame`` as the pipeline's ``on_frame``).
-- ``score(truth, violations, log, ...)`` maps each pipeline track to the truth vehicle
-  whose boxes overlap it most (IoU ≥ 0.3 in most of its frames), then counts a
-  predicted violation as a true positive when that vehicle has a truth violation of the
+- ``score(truth, violations, log, ...)`` finds the truth vehicle each predicted violation
+  is about: the one whose boxes overlap the violating track's boxes (IoU ≥ 0.3) in most
+  of its frames within ``AROUND_S`` of the violation's moment — what its evidence shows
+  (a tracker id that later passed to another vehicle still reported the first); a track
+  with no box then falls back to the vehicle it overlaps most over its life. A predicted
+  violation is a true positive when that vehicle has a truth violation of the
   same type (each truth event matched once); returns per-type TP/FP/FN, speed errors,
   plate exact matches on legible plates, and counts per class against the vehicles whose
   boxes crossed the same count line. Truth events a clip cannot show (``observable``) are
@@ -18,6 +21,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +31,7 @@ from pipelines.geometry import box_iou, inside, side_of_line
 
 MIN_VISIBLE = 0.4  # share of a vehicle's box not hidden behind nearer vehicles
 LEGIBLE_PLATE_PX = 60  # plate width in pixels at its largest: below this nobody can read it
+AROUND_S = 0.5
 
 
 @dataclass
@@ -69,24 +74,50 @@ def load_truth(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def match_tracks(truth: dict, log: TrackLog) -> dict[int, int]:
-    """Pipeline track id → truth track id (best-overlapping vehicle)."""
+def _truth_boxes(truth: dict) -> dict[int, list[tuple[int, list[float]]]]:
     by_frame: dict[int, list[tuple[int, list[float]]]] = defaultdict(list)
     for vehicle in truth["vehicles"]:
         for s in vehicle["samples"]:
             by_frame[int(s[0])].append((int(vehicle["track_id"]), s[1:5]))
-    mapping = {}
-    for tid, boxes in log.boxes.items():
-        votes: Counter[int] = Counter()
-        for frame, box in boxes.items():
-            best = max(((box_iou(box, tb), vid) for vid, tb in by_frame.get(frame, [])), default=(0.0, -1))
-            if best[0] >= 0.3:
-                votes[best[1]] += 1
-        if votes:
-            vid, n = votes.most_common(1)[0]
-            if n >= 0.4 * len(boxes):
-                mapping[tid] = vid
-    return mapping
+    return by_frame
+
+
+def _vote(boxes: dict[int, tuple[float, float, float, float]], by_frame: dict[int, list[tuple[int, list[float]]]],
+          ) -> int | None:
+    """The truth vehicle overlapping these boxes (IoU ≥ 0.3) in at least 40 % of their frames."""
+    votes: Counter[int] = Counter()
+    for frame, box in boxes.items():
+        best = max(((box_iou(box, tb), vid) for vid, tb in by_frame.get(frame, [])), default=(0.0, -1))
+        if best[0] >= 0.3:
+            votes[best[1]] += 1
+    if votes:
+        vid, n = votes.most_common(1)[0]
+        if n >= 0.4 * len(boxes):
+            return vid
+    return None
+
+
+def match_tracks(truth: dict, log: TrackLog) -> dict[int, int]:
+    """Pipeline track id → truth track id (best-overlapping vehicle over the track's life)."""
+    by_frame = _truth_boxes(truth)
+    return {tid: vid for tid, boxes in log.boxes.items() if (vid := _vote(boxes, by_frame)) is not None}
+
+
+def violation_vehicle(truth: dict, violation: Violation, log: TrackLog, mapping: dict[int, int],
+                      by_frame: dict[int, list[tuple[int, list[float]]]] | None = None) -> int | None:
+    """The truth vehicle a predicted violation is about: the one its track held within
+    ``AROUND_S`` of the violation's moment, else the track's vehicle over its life."""
+    fps = float(truth["fps"])
+    start = datetime.fromisoformat(truth["start_utc"]) if truth.get("start_utc") else None
+    boxes = log.boxes.get(violation.track_id, {})
+    if start is not None and boxes:
+        frame = round((violation.occurred_at - start).total_seconds() * fps)
+        near = {f: b for f, b in boxes.items() if abs(f - frame) <= AROUND_S * fps}
+        if near:
+            vid = _vote(near, by_frame if by_frame is not None else _truth_boxes(truth))
+            if vid is not None:
+                return vid
+    return mapping.get(violation.track_id)
 
 
 def truth_counts(truth: dict, line: tuple[tuple[float, float], tuple[float, float]]) -> dict[str, int]:
@@ -138,6 +169,7 @@ def score(truth: dict, violations: Sequence[Violation], log: TrackLog, *, counts
           count_line: tuple[tuple[float, float], tuple[float, float]], types: Sequence[str],
           lanes: Sequence[Sequence[tuple[float, float]]] = ()) -> Score:
     mapping = match_tracks(truth, log)
+    by_frame = _truth_boxes(truth)
     vehicles = {int(v["track_id"]): v for v in truth["vehicles"]}
     events: dict[tuple[str, int], dict] = {(e["type"], int(e["track_id"])): e for e in truth["violations"]
                                            if observable(truth, e, vehicles.get(int(e["track_id"])), lanes)}
@@ -150,7 +182,7 @@ def score(truth: dict, violations: Sequence[Violation], log: TrackLog, *, counts
     hidden = {(e["type"], int(e["track_id"])) for e in truth["violations"]} - set(events)
     for v in violations:
         kind = v.violation_type.value
-        vid = mapping.get(v.track_id)
+        vid = violation_vehicle(truth, v, log, mapping, by_frame)
         key = (kind, vid) if vid is not None else None
         if key in hidden:
             continue

@@ -215,3 +215,38 @@ def test_a_dim_box_beside_a_confirmed_vehicle_still_in_view_is_not_its_continuat
                       track_id=np.asarray([2, 1], np.int64))
     phantom, _ = book.observe(both, 1, t0 + timedelta(seconds=1 / 25), None)
     assert not phantom.confirmed
+
+
+def test_an_id_refound_on_another_vehicle_after_a_gap_keeps_the_first_vehicles_views_apart() -> None:
+    """At 6 fps a wrong-way rider hidden behind a parked car handed its id to that car: the
+    rider's violation must read the rider's views, not the car's bigger plate."""
+    book = TrackBook(CONFIG, fps=6, lost_frames=9, box_memory_frames=120)
+    t0 = datetime(2026, 3, 2, tzinfo=UTC)
+    rider = [(600.0, 200.0 + 20 * i, 640.0, 290.0 + 20 * i) for i in range(6)]  # frames 0..5
+    car = (700.0, 250.0, 950.0, 470.0)
+    for i, box in enumerate(rider):
+        book.observe(detections(box), i, t0 + timedelta(seconds=i / 6), frame_with_plates(tuple(map(int, box))))
+    rider_views = [crop.shape for _, crop in book.tracks[1].crops]
+    assert rider_views
+    for i in range(10, 16):  # unseen for 0.8 s, then the id holds the parked car
+        book.observe(detections(car), i, t0 + timedelta(seconds=i / 6), frame_with_plates(tuple(map(int, car))))
+    assert book.stretch(1, 3) == (0, 5)
+    assert book.stretch(1, 12) == (10, 15)
+    assert [crop.shape for _, crop in book.views(1, 3)] == rider_views
+    assert all(crop.shape[1] > 200 for _, crop in book.views(1, 12))  # the car's, for a violation of the car
+    assert book.views(1) == book.views(1, 12)
+
+
+@pytest.mark.parametrize("name, gap_frames, box_after", [
+    ("short gap, moved", 1, (600.0, 330.0, 640.0, 420.0)),  # 0.33 s at 6 fps: under 3 intervals (0.5 s)
+    ("long gap, where it stood", 8, (602.0, 302.0, 642.0, 392.0)),  # a parked rider hidden by traffic
+])
+def test_one_stretch_when_the_id_comes_back_soon_or_where_it_stood(name: str, gap_frames: int,
+                                                                   box_after: tuple[float, ...]) -> None:
+    book = TrackBook(CONFIG, fps=6, lost_frames=12, box_memory_frames=120)
+    t0 = datetime(2026, 3, 2, tzinfo=UTC)
+    for i in range(4):
+        book.observe(detections((600.0, 300.0, 640.0, 390.0)), i, t0 + timedelta(seconds=i / 6), None)
+    back = 3 + gap_frames + 1
+    book.observe(detections(box_after), back, t0 + timedelta(seconds=back / 6), None)
+    assert book.stretch(1, 0) == (0, back), name

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from pipelines.truth_eval import observable
+from analytics.records import Violation, ViolationType
+from pipelines.truth_eval import TrackLog, score, observable
 from simulator.render import Box, visible_fractions
 
 TRUTH = {"fps": 25.0, "frames": 1000}
@@ -44,3 +47,28 @@ def test_visible_fractions_follow_the_drawing_order() -> None:
     seen = visible_fractions(boxes, 200, 200, cell=1)
     assert seen[2] == 1.0 and seen[3] == 1.0
     assert 0.45 <= seen[1] <= 0.55
+
+
+def test_a_violation_is_about_the_vehicle_its_track_held_at_that_moment() -> None:
+    """At 6 fps a wrong-way rider's id passed to a rider standing at red, who then held it for
+    far longer: the violation (and its evidence) is still the first rider's."""
+    start = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
+    def samples(frames: range, x: float) -> list[list[float]]:
+        return [[i, x, 100.0, x + 40, 200.0, 10.0, 20.0, 1.0] for i in frames]
+    truth = {"fps": 6.0, "frames": 300, "start_utc": start.isoformat(), "vehicles": [
+        {"track_id": 46, "class": "motorbike", "samples": samples(range(0, 40), 100.0)},  # against the lane
+        {"track_id": 42, "class": "motorbike", "samples": samples(range(0, 300), 600.0)},  # standing at red
+    ], "violations": [{"type": "wrong_way", "track_id": 46, "start_frame": 5, "end_frame": 40}]}
+    log = TrackLog()
+    log.boxes[7] = {i: (100.0, 100.0, 140.0, 200.0) for i in range(0, 40)}
+    log.boxes[7].update({i: (600.0, 100.0, 640.0, 200.0) for i in range(40, 300)})  # then the standing rider's
+    def violation(frame: int) -> Violation:
+        return Violation(violation_id="v", camera_id="C", violation_type=ViolationType.WRONG_WAY,
+                         occurred_at=start + timedelta(seconds=frame / 6), track_id=7, vehicle_class="motorbike",
+                         plate_text=None, plate_confidence=None, plate_needs_review=True, speed_kmh=None,
+                         evidence_path=None, run_id=None)
+    kw = {"counts_pred": {}, "count_line": ((0.0, 0.0), (1.0, 0.0)), "types": ["wrong_way"]}
+    right = score(truth, [violation(10)], log, **kw).per_type["wrong_way"]
+    assert (right.tp, right.fp, right.fn) == (1, 0, 0)
+    wrong = score(truth, [violation(100)], log, **kw).per_type["wrong_way"]  # reported on the standing rider
+    assert (wrong.tp, wrong.fp, wrong.fn) == (0, 1, 1)
