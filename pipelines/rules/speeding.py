@@ -3,8 +3,11 @@ the tolerance (5 km/h by default: Vietnamese fines start at 5 km/h over the limi
 
 Speeds come from the image→ground homography (km/h). While a track is in the calibrated
 zone its one-second speeds are collected; when it leaves the zone (or ends) after at
-least ``min_s`` seconds and ``min_samples`` speeds inside, the 75th percentile of those speeds is its measured
-speed, so one jumpy box does not make a speeder and a short glimpse is not judged.
+least ``min_s`` seconds and ``min_samples`` speeds inside, its measured speed is the highest
+one-second speed it held: the most of the medians of ``hold_s`` of consecutive speeds (at least
+three), so one jumpy box does not make a speeder and a short glimpse is not judged. A driver
+who sees the camera brakes: a car crossing the zone at 46 km/h falling to 42 was over a 45 km/h
+threshold for its first second, and the 75th percentile of its speeds (used before) read 44.8.
 
 Only speeds measured over ``min_span_s`` of track count as one-second speeds: a young track's
 speed is that of its first few tenths of a second (a rider braking as it enters the picture
@@ -60,10 +63,11 @@ class SpeedingRule:
     def __init__(self, limit_kmh: float, *, tolerance_kmh: float = 0.0, min_s: float = 0.3, min_samples: int = 4,
                  min_passage_s: float = 0.5, min_passage_m: float = 5.0, step_agreement: float = 1.5,
                  window_s: float = 1.0, turn_aspect: float = 1.6, far_edge_y: float | None = None,
-                 min_span_s: float = 0.8) -> None:
+                 min_span_s: float = 0.8, hold_s: float = 0.3) -> None:
         """``far_edge_y``: the image row of the zone's far edge (None: anywhere outside is far)."""
         self._min_samples = min_samples
         self._min_span_s = min_span_s
+        self._hold_s = hold_s
         self._min_passage_s = min_passage_s
         self._min_passage_m = min_passage_m
         self._step_agreement = step_agreement
@@ -123,8 +127,16 @@ class SpeedingRule:
     def _run_kmh(self, run: _Run) -> float | None:
         samples = run.samples
         if len(samples) >= self._min_samples and (samples[-1][2] - samples[0][2]).total_seconds() >= self._min_s:
-            return float(np.percentile([s[0] for s in samples], 75))
+            return self._held_max([s[0] for s in samples], (samples[-1][2] - samples[0][2]).total_seconds())
         return self._passage_kmh(run.passage)
+
+    def _held_max(self, speeds: list[float], seconds: float) -> float:
+        """The highest median of ``hold_s`` of consecutive speeds (at least three of them)."""
+        k = max(3, round(self._hold_s * (len(speeds) - 1) / seconds)) if seconds > 0 else 3
+        if len(speeds) <= k:
+            return float(np.median(speeds))
+        windows = np.lib.stride_tricks.sliding_window_view(np.asarray(speeds, float), k)
+        return float(np.median(windows, axis=1).max())
 
     def _passage_kmh(self, passage: list[tuple[datetime, tuple[float, float], int, str]]) -> float | None:
         if len(passage) < 3:
