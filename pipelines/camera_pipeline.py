@@ -57,6 +57,7 @@ LABELS = {
 
 
 DUPLICATE_WINDOW_S = 3.0
+ENDED_HIT_MEMORY_S = 60.0
 # a wrong-way rider hidden behind the traffic it meets comes back this much later, or the tracker
 # swaps its id with a rider it passes (boxes overlapping by this IoU) as its run begins
 WRONG_WAY_HIDDEN_S = 2.0
@@ -97,6 +98,14 @@ class _Pending:
     hit: RuleHit
     due_frame: int
     segment_start: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _Begun:
+    """How a forgotten track began: its first frame and box and the class it voted."""
+    first_frame: int
+    first_box: Box
+    vehicle_class: str
 
 
 @dataclass
@@ -155,7 +164,9 @@ class CameraPipeline:
         self._overlay = _Overlay()
         self._emitted: set[tuple[int, str]] = set()  # (vehicle, type): see _queue
         self._first_id: dict[int, int] = {}  # track id → the first id of the chain of ids it continues
-        self._recent_hits: list[RuleHit] = []  # for one-vehicle-two-tracks duplicates
+        # for one-vehicle-two-tracks duplicates: each hit with its track's memory, kept after the track ends
+        self._recent_hits: list[tuple[RuleHit, TrackMemory]] = []
+        self._ended: dict[int, _Begun] = {}  # tracks forgotten within the post-roll: see _part_of_a_car
         self._segment_start: datetime | None = None
         self._signal_read = -10 ** 9
         self._last_phase = "unknown"
@@ -298,7 +309,12 @@ class CameraPipeline:
                 self._queue(hit, segment_start)
 
     def _forget(self, track_id: int, ctx: FrameContext) -> None:
-        self.book.drop(track_id, ctx.frame_index)
+        mem = self.book.drop(track_id, ctx.frame_index)
+        keep = ctx.frame_index - int((self.options.pre_s + self.options.post_s) * self.fps)
+        self._ended = {t: b for t, b in self._ended.items() if b.first_frame >= keep}
+        if mem is not None and mem.first_frame >= keep and (first := mem.boxes.get(mem.first_frame)) is not None:
+            self._ended[track_id] = _Begun(first_frame=mem.first_frame, first_box=first,
+                                           vehicle_class=mem.vehicle_class)
         self.counter.forget(track_id)
         self._first_id.pop(track_id, None)  # a track continuing it began within CONTINUE_S, long before
 
@@ -316,7 +332,8 @@ class CameraPipeline:
         self._emitted.add(key)
         if self._same_vehicle_already(hit):
             return
-        self._recent_hits.append(hit)
+        if (mem := self.book.tracks.get(hit.track_id)) is not None:
+            self._recent_hits.append((hit, mem))
         self._pending.append(_Pending(hit=hit, due_frame=hit.frame_index + int(self.options.post_s * self.fps),
                                       segment_start=segment_start))
         self._overlay.hits.append((hit.frame_index + int(2 * self.fps),
@@ -342,18 +359,22 @@ class CameraPipeline:
         tracker may hand its id to a rider it passes and give it that rider's (a rider standing
         in a swarm then seems to set off against the lane). A wrong-way run that begins within
         a second of its box overlapping (``SWAP_IOU``) the box of the track that already gave the
-        violation is that vehicle's, however long ago that violation was."""
+        violation is that vehicle's, however long ago that violation was.
+
+        The track that gave the earlier violation may have ended before this one's hit is
+        judged (a far track needs 3 s in the wrong lane, a far car read as a motorbike is judged
+        once its class vote turns): its memory is kept for ``ENDED_HIT_MEMORY_S`` after it ended
+        and compared as if it were live — a bus far up the road took a second id in the frame
+        its first one was last seen."""
         window = int(DUPLICATE_WINDOW_S * self.fps)
-        self._recent_hits = [h for h in self._recent_hits
-                             if hit.frame_index - h.frame_index <= window or h.track_id in self.book.tracks]
+        self._recent_hits = [(h, m) for h, m in self._recent_hits
+                             if hit.frame_index - max(h.frame_index, m.last_frame) <= ENDED_HIT_MEMORY_S * self.fps
+                             or h.track_id in self.book.tracks]
         mine = self.book.tracks.get(hit.track_id)
         if mine is None or not mine.boxes:
             return False
-        for earlier in self._recent_hits:
-            if earlier.violation_type is not hit.violation_type:
-                continue
-            other = self.book.tracks.get(earlier.track_id)
-            if other is None or not other.boxes:
+        for earlier, other in self._recent_hits:
+            if earlier.violation_type is not hit.violation_type or not other.boxes:
                 continue
             shared = sorted(set(mine.boxes) & set(other.boxes))
             if ((hit.frame_index - earlier.frame_index <= window or _born_on(mine, other)) and shared
@@ -391,7 +412,9 @@ class CameraPipeline:
         """Whether a two-wheeler judged for its lane was a part of a car, bus or truck: by the
         end of the post-roll its track voted car, or it ended where such a track began around
         the same frame, holding its box. At night the detector takes one headlight of a car
-        coming towards the camera for a motorbike until it sees the whole car."""
+        coming towards the camera for a motorbike until it sees the whole car, and the strip of a
+        car seen past a bus for a motorbike (the car's own track there may have ended, and been
+        forgotten, before the post-roll did: its beginning is kept for that long, ``_ended``)."""
         if hit.violation_type is not ViolationType.WRONG_LANE or hit.vehicle_class not in TWO_WHEELERS:
             return False
         mine = self.book.tracks.get(hit.track_id)
@@ -401,13 +424,13 @@ class CameraPipeline:
         if mine.vehicle_class not in TWO_WHEELERS:
             return True  # the same track, once the car was seen whole, voted car
         near = max(2, int(0.5 * self.fps))
-        for other in self.book.tracks.values():
-            first = other.boxes.get(other.first_frame)
-            if (other.track_id != mine.track_id and other.vehicle_class not in TWO_WHEELERS and first is not None
-                    and -near <= other.first_frame - mine.last_frame <= near and mine.last_frame <= other.first_frame + 2
-                    and box_share_on(last, first) >= 0.8):
-                return True
-        return False
+        begun = [_Begun(first_frame=o.first_frame, first_box=first, vehicle_class=o.vehicle_class)
+                 for o in self.book.tracks.values()
+                 if o.track_id != mine.track_id and (first := o.boxes.get(o.first_frame)) is not None]
+        # a car track that began there may itself be over and forgotten by the end of the post-roll
+        return any(b.vehicle_class not in TWO_WHEELERS and -near <= b.first_frame - mine.last_frame <= near
+                   and mine.last_frame <= b.first_frame + 2 and box_share_on(last, b.first_box) >= 0.8
+                   for b in [*begun, *self._ended.values()])
 
     def _violation(self, pending: _Pending) -> Violation:
         hit = pending.hit
