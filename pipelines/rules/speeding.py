@@ -33,6 +33,11 @@ below the zone is measured from the start. A vehicle whose box
 changes shape by more than ``turn_aspect`` (width/height against the first box of the run)
 has turned and shows another face: its bottom-centre is no longer the same point of the
 vehicle, so positions before and after the turn are judged as separate runs.
+
+A track that continues a lost one (``Observation.continues``: it began within half a second
+where the other was last seen) takes over its runs in the zone: at 6 fps a 55 km/h car crosses
+a 15 m zone in six frames, and one missed detection in the middle gave it a second id — each
+id alone was in the zone too briefly to be judged.
 """
 
 from __future__ import annotations
@@ -86,6 +91,9 @@ class SpeedingRule:
         for obs in observations:
             if obs.track_id in self._done:
                 continue
+            if (obs.continues is not None and obs.track_id not in self._runs and obs.continues in self._runs
+                    and obs.continues not in self._done):
+                self._runs[obs.track_id] = self._runs.pop(obs.continues)
             if obs.in_speed_zone:
                 runs = self._runs.setdefault(obs.track_id, [])
                 if obs.ground is not None:

@@ -427,6 +427,28 @@ def test_speeding_from_the_passage_when_one_second_speeds_are_too_few(name: str,
         assert hits[0].speed_kmh == pytest.approx(speed_kmh, abs=0.5)
 
 
+@pytest.mark.parametrize(("name", "continues", "expected"), [
+    ("the second id continues the first: one passage of 0.83 s", 1, 1),
+    ("two vehicles: each seen too briefly to judge", None, 0),
+])
+def test_speeding_a_passage_split_by_a_missed_detection_is_judged_whole(name: str, continues: int | None,
+                                                                      expected: int) -> None:
+    """At 6 fps a 50 km/h car crosses the zone in six frames; the detector misses it in the
+    third and the tracker gives it a new id (4.6 m of road in 0.33 s: too little alone)."""
+    seq = _passage(50.0, 6, 6.0)
+    split = []
+    for i, (phase, [o]) in enumerate(seq):
+        if i == 2:
+            continue
+        if i > 2:
+            o = replace(o, track_id=2, continues=continues)
+        split.append((phase, [o]))
+    hits = run(SpeedingRule(40, tolerance_kmh=5, min_samples=3), split)
+    assert len(hits) == expected, name
+    if expected:
+        assert hits[0].speed_kmh == pytest.approx(50.0, abs=0.5)
+
+
 def test_speeding_a_short_passage_whose_steps_disagree_is_not_judged() -> None:
     """Three boxes over 0.33 s whose middle step is three times the first: two vehicles joined
     by an id switch, not one vehicle's speed."""
