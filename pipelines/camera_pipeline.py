@@ -100,14 +100,6 @@ class _Pending:
     segment_start: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class _Begun:
-    """How a forgotten track began: its first frame and box and the class it voted."""
-    first_frame: int
-    first_box: Box
-    vehicle_class: str
-
-
 @dataclass
 class _Overlay:
     """What the annotated review video shows on frames between detections."""
@@ -166,7 +158,7 @@ class CameraPipeline:
         self._first_id: dict[int, int] = {}  # track id → the first id of the chain of ids it continues
         # for one-vehicle-two-tracks duplicates: each hit with its track's memory, kept after the track ends
         self._recent_hits: list[tuple[RuleHit, TrackMemory]] = []
-        self._ended: dict[int, _Begun] = {}  # tracks forgotten within the post-roll: see _part_of_a_car
+        self._ended: dict[int, TrackMemory] = {}  # tracks begun and forgotten within the post-roll: see _part_of_a_car
         self._segment_start: datetime | None = None
         self._signal_read = -10 ** 9
         self._last_phase = "unknown"
@@ -311,10 +303,9 @@ class CameraPipeline:
     def _forget(self, track_id: int, ctx: FrameContext) -> None:
         mem = self.book.drop(track_id, ctx.frame_index)
         keep = ctx.frame_index - int((self.options.pre_s + self.options.post_s) * self.fps)
-        self._ended = {t: b for t, b in self._ended.items() if b.first_frame >= keep}
-        if mem is not None and mem.first_frame >= keep and (first := mem.boxes.get(mem.first_frame)) is not None:
-            self._ended[track_id] = _Begun(first_frame=mem.first_frame, first_box=first,
-                                           vehicle_class=mem.vehicle_class)
+        self._ended = {t: m for t, m in self._ended.items() if m.first_frame >= keep}
+        if mem is not None and mem.first_frame >= keep and mem.vehicle_class not in TWO_WHEELERS:
+            self._ended[track_id] = mem
         self.counter.forget(track_id)
         self._first_id.pop(track_id, None)  # a track continuing it began within CONTINUE_S, long before
 
@@ -410,11 +401,13 @@ class CameraPipeline:
 
     def _part_of_a_car(self, hit: RuleHit) -> bool:
         """Whether a two-wheeler judged for its lane was a part of a car, bus or truck: by the
-        end of the post-roll its track voted car, or it ended where such a track began around
-        the same frame, holding its box. At night the detector takes one headlight of a car
-        coming towards the camera for a motorbike until it sees the whole car, and the strip of a
-        car seen past a bus for a motorbike (the car's own track there may have ended, and been
-        forgotten, before the post-roll did: its beginning is kept for that long, ``_ended``)."""
+        end of the post-roll its track voted car, or a car track took its box over — began at
+        most half a second after it ended, on its last box (at least 0.8 of it), or up to a
+        second before it ended and held its box in every frame both were seen, going on after
+        it. At night the detector takes one headlight of a car coming towards the camera for a
+        motorbike until it sees the whole car, and by day the strip of a car seen past a bus;
+        it may keep the strip's track a moment after it sees the whole car, and the car's own
+        track may be over, and forgotten, before the post-roll is (``_ended`` keeps it)."""
         if hit.violation_type is not ViolationType.WRONG_LANE or hit.vehicle_class not in TWO_WHEELERS:
             return False
         mine = self.book.tracks.get(hit.track_id)
@@ -423,14 +416,21 @@ class CameraPipeline:
             return False
         if mine.vehicle_class not in TWO_WHEELERS:
             return True  # the same track, once the car was seen whole, voted car
-        near = max(2, int(0.5 * self.fps))
-        begun = [_Begun(first_frame=o.first_frame, first_box=first, vehicle_class=o.vehicle_class)
-                 for o in self.book.tracks.values()
-                 if o.track_id != mine.track_id and (first := o.boxes.get(o.first_frame)) is not None]
-        # a car track that began there may itself be over and forgotten by the end of the post-roll
-        return any(b.vehicle_class not in TWO_WHEELERS and -near <= b.first_frame - mine.last_frame <= near
-                   and mine.last_frame <= b.first_frame + 2 and box_share_on(last, b.first_box) >= 0.8
-                   for b in [*begun, *self._ended.values()])
+        after, before = max(2, int(0.5 * self.fps)), max(2, int(self.fps))
+        for car in [*self.book.tracks.values(), *self._ended.values()]:
+            if (car.track_id == mine.track_id or car.vehicle_class in TWO_WHEELERS
+                    or not -before <= car.first_frame - mine.last_frame <= after):
+                continue
+            if car.first_frame > mine.last_frame:
+                first = car.boxes.get(car.first_frame)
+                if first is not None and box_share_on(last, first) >= 0.8:
+                    return True
+                continue
+            shared = [f for f in mine.boxes if f >= car.first_frame and f in car.boxes]
+            if (shared and car.last_frame > mine.last_frame
+                    and all(box_share_on(mine.boxes[f], car.boxes[f]) >= 0.8 for f in shared)):
+                return True
+        return False
 
     def _violation(self, pending: _Pending) -> Violation:
         hit = pending.hit

@@ -143,13 +143,17 @@ class ClassedDetector:
                           class_id=np.asarray([CLASSES.index(c) for _, c in seen], np.int64))
 
 
-@pytest.mark.parametrize(("name", "car_frames", "expected"), [
-    ("a motorbike in the car lane", 0, ["wrong_lane"]),
-    ("a car's headlight read as a motorbike until the whole car is seen", 120, []),
+@pytest.mark.parametrize(("name", "car_frames", "overlap", "expected"), [
+    ("a motorbike in the car lane", 0, 0, ["wrong_lane"]),
+    ("a car's headlight read as a motorbike until the whole car is seen", 120, 0, []),
     # its own track over and forgotten (1.5 s lost) before the violation's 3 s post-roll ends
-    ("the strip of a car seen past a bus, then the car for two frames", 2, []),
+    ("the strip of a car seen past a bus, then the car for two frames", 2, 0, []),
+    # the strip's track runs on inside the car's box for a quarter of a second
+    ("the car seen whole while the strip is still tracked", 120, 6, []),
+    ("the car seen whole half a second before the strip's track ends", 120, 14, []),
+    ("a motorbike beside a car that appeared, its box partly on the car's", 120, -14, ["wrong_lane"]),
 ])
-def test_a_motorbike_that_turns_out_to_be_part_of_a_car_is_not_judged(name: str, car_frames: int,
+def test_a_motorbike_that_turns_out_to_be_part_of_a_car_is_not_judged(name: str, car_frames: int, overlap: int,
                                                                       expected: list[str]) -> None:
     data = CONFIG.model_dump()
     data["lanes"][0]["allowed_classes"] = ["car", "bus", "truck"]
@@ -157,9 +161,11 @@ def test_a_motorbike_that_turns_out_to_be_part_of_a_car_is_not_judged(name: str,
 
     def boxes_at(frame: int) -> list[tuple[tuple[float, float, float, float], str]]:
         y = 400 + 4 * frame
+        x = 520 if overlap >= 0 else 536  # negative overlap: beside the car, not on it
+        strip = [((x, y - 54, x + 22, y), "motorbike")] if frame < 30 + abs(overlap) else []
         if frame < 30:
-            return [((520, y - 54, 542, y), "motorbike")]
-        return [((480, y - 62, 546, y), "car")] if frame < 30 + car_frames else []
+            return strip
+        return ([((480, y - 62, 546, y), "car")] if frame < 30 + car_frames else []) + strip
 
     pipeline = CameraPipeline(camera_id="C1", config=config, detector=ClassedDetector(boxes_at), fps=25.0,
                               options=PipelineOptions(rules=("wrong_lane",)))
