@@ -42,7 +42,7 @@ from analytics.scene_config import SceneConfig
 from pipelines.classes import CLASSES, FOOTPRINT_M, TWO_WHEELERS
 from pipelines.detections import Detections
 from pipelines.geometry import GroundMap, box_iou, box_nested_share, ground_velocity, inside
-from pipelines.rules.base import Observation
+from pipelines.rules.base import Observation, unseen_too_long
 
 Box = tuple[float, float, float, float]
 MAX_CROPS = 3
@@ -338,8 +338,8 @@ class TrackBook:
         mem = self.tracks.get(track_id)
         if mem is not None:
             if frame is not None and frame < mem.stretch_from:
-                first = self.stretch(track_id, frame)[0]
-                return next((list(s.crops) for s in mem.earlier if s.first == first <= frame), [])
+                begun = [s for s in mem.earlier if s.first <= frame]
+                return list(begun[-1].crops) if begun else []
             return list(mem.crops)
         return list(self._parked_views.get(track_id, (0, []))[1])
 
@@ -359,8 +359,8 @@ def _refound_elsewhere(mem: TrackMemory, box: Box, at: datetime) -> bool:
     of its usual interval) on a box away from its last one."""
     if mem.last_at is None:
         return False
-    gap = (at - mem.last_at).total_seconds()
-    if gap <= max(REFOUND_GAP_S, REFOUND_INTERVALS * mem.interval_s):
+    if not unseen_too_long((at - mem.last_at).total_seconds(), mem.interval_s, min_gap_s=REFOUND_GAP_S,
+                           intervals=REFOUND_INTERVALS):
         return False
     last = mem.boxes.get(mem.last_frame)
     return last is None or box_iou(last, box) < STAY_IOU

@@ -64,3 +64,10 @@ class Rule(Protocol):
     def observe(self, observations: list[Observation], ctx: FrameContext) -> list[RuleHit]: ...
 
     def finish(self, track_id: int, ctx: FrameContext) -> list[RuleHit]: ...
+
+
+def unseen_too_long(gap_s: float, interval_s: float, *, min_gap_s: float, intervals: int = 3) -> bool:
+    """A track unseen for ``gap_s`` was lost, not merely missed for a frame: the gap is longer
+    than ``min_gap_s`` and than ``intervals`` of its usual observation interval ``interval_s``
+    (so a 6 fps stream, or detection every fifth frame, does not lose every track)."""
+    return gap_s > max(min_gap_s, intervals * interval_s)

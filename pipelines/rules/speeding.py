@@ -134,8 +134,9 @@ class SpeedingRule:
 
     def _run_kmh(self, run: _Run) -> float | None:
         samples = run.samples
-        if len(samples) >= self._min_samples and (samples[-1][2] - samples[0][2]).total_seconds() >= self._min_s:
-            return self._held_max([s[0] for s in samples], (samples[-1][2] - samples[0][2]).total_seconds())
+        seconds = (samples[-1][2] - samples[0][2]).total_seconds() if samples else 0.0
+        if len(samples) >= self._min_samples and seconds >= self._min_s:
+            return self._held_max([s[0] for s in samples], seconds)
         return self._passage_kmh(run.passage)
 
     def _held_max(self, speeds: list[float], seconds: float) -> float:

@@ -33,7 +33,7 @@ from analytics.records import ViolationType
 from analytics.scene_config import SceneConfig
 from pipelines.classes import TWO_WHEELERS
 from pipelines.geometry import box_nested_share, box_share_on
-from pipelines.rules.base import FrameContext, Observation, RuleHit
+from pipelines.rules.base import FrameContext, Observation, RuleHit, unseen_too_long
 
 
 class WrongWayRule:
@@ -107,7 +107,7 @@ class WrongWayRule:
         seen_at, interval = last
         gap = (obs.at - seen_at).total_seconds()
         self._seen[obs.track_id] = (obs.at, gap or interval)
-        return gap > max(self._max_gap_s, 3 * interval)
+        return unseen_too_long(gap, interval, min_gap_s=self._max_gap_s)
 
     def finish(self, track_id: int, ctx: FrameContext) -> list[RuleHit]:
         self._seen.pop(track_id, None)
