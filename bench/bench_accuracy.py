@@ -1,7 +1,7 @@
 """Pipeline accuracy against simulator ground truth, on clips rendered with fresh seeds.
 
 For every shipped scene geometry × condition (day, night, rain, dense swarm, 6 fps stream,
-low-sun shadows, hard H.264 compression) a clip is
+low-sun shadows, hard H.264 compression, 480p and 1080p frames) a clip is
 rendered with a seed never used while tuning (9000+), processed by the full pipeline
 (detector as configured, tracker, rules, plates, evidence) and scored:
 precision / recall per violation type, speed error, plate exact-match on legible plates,
@@ -10,6 +10,10 @@ count accuracy per class.
 Run: .venv/bin/python bench/bench_accuracy.py [--detector yolo|motion] [--seconds 60] [--seed N]
 → prints, writes bench/results/accuracy_<detector>.json (``_seed<N>`` added for another seed
 than 9001: a second set of clips nothing was tuned on, to check the first set's figures)
+``--add`` measures only the clips asked for (``--scenes``/``--conditions``) and adds them to
+that file: its clips of other scene × condition pairs stay (each clip row says when it was
+measured) and the summary is taken over all of them. Only for code that has not changed
+since the file's other clips were measured.
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ CONDITIONS = {
     "6fps": {"frame": {"width": 1280, "height": 720, "fps": 6.0}},
     "shadow": {"shadows": True},  # low sun: vehicles and roadside houses cast shadows on the road
     "compressed": {"encoder_crf": 32},  # a CCTV stream squeezed through a congested uplink
+    "480p": {"frame": {"width": 854, "height": 480, "fps": 25.0}},  # an old analogue-era camera (D1 class)
+    "1080p": {"frame": {"width": 1920, "height": 1080, "fps": 25.0}},  # a current IP camera
 }
 VIOLATION_BOOST = 3.0  # violation rates ×3 so that each clip holds enough events (traffic unchanged)
 
@@ -136,6 +142,8 @@ def main() -> None:
                              "fresh clips, to check the figures are not those of one set)")
     parser.add_argument("--models", type=Path, default=ROOT / "data" / "models")
     parser.add_argument("--detect-fps", type=float, default=None, help="detection rate (default: every frame)")
+    parser.add_argument("--add", action="store_true",
+                        help="add these clips to the results file already there (the code must be unchanged since)")
     args = parser.parse_args()
     scenes = [load_sim_scene(p) for p in sorted(SCENES.glob("*.yaml"))
               if not args.scenes or p.stem in args.scenes.split(",")]
@@ -145,6 +153,7 @@ def main() -> None:
             for condition in args.conditions.split(","):
                 row = evaluate(Path(tmp) / "clips", scene, condition, args.seed, args.seconds, args.detector,
                                Path(tmp) / "evidence", args.models, args.detect_fps)
+                row["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
                 rows.append(row)
                 print(f"{scene.name:<18} {condition:<6} {row['status']:<7} {row['detector']:<16} "
                       + " ".join(f"{k}:{v['tp']}/{v['fp']}/{v['fn']}" for k, v in row["per_type"].items())
@@ -152,17 +161,30 @@ def main() -> None:
                       + f" counts={row['counts_pred']} truth={row['counts_truth']}", flush=True)
                 for line in row["false_positives"] + row["misses"]:
                     print("    ", line)
-    summary = aggregate(rows)
-    print(json.dumps(summary, indent=2, ensure_ascii=False))
     suffix = (f"_{args.detect_fps:g}fps" if args.detect_fps else "") + (
         f"_seed{args.seed}" if args.seed != DEFAULT_SEED else "")
     out = ROOT / "bench" / "results" / f"accuracy_{args.detector}{suffix}.json"
+    if args.add:
+        rows = _added(out, rows, args.seconds)
+    summary = aggregate(rows)
+    print(json.dumps(summary, indent=2, ensure_ascii=False))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"measured_at": datetime.now(UTC).isoformat(), "machine": platform.machine(),
                                "cpus": __import__("os").cpu_count(), "seconds_per_clip": args.seconds,
                                "seed": args.seed, "detect_fps": args.detect_fps, "violation_boost": VIOLATION_BOOST,
                                "summary": summary, "clips": rows}, indent=2, ensure_ascii=False))
     print(f"→ {out}")
+
+
+def _added(results: Path, rows: list[dict], seconds: float) -> list[dict]:
+    """``rows`` with the clips of ``results`` whose scene × condition was not measured now."""
+    old = json.loads(results.read_text(encoding="utf-8"))
+    if old["seconds_per_clip"] != seconds:
+        raise SystemExit(f"{results}: its clips are {old['seconds_per_clip']} s long, these {seconds} s")
+    done = {(r["scene"], r["condition"]) for r in rows}
+    kept = [{**r, "measured_at": r.get("measured_at", old["measured_at"])} for r in old["clips"]
+            if (r["scene"], r["condition"]) not in done]
+    return kept + rows
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import logging
+import math
 import shutil
 import tempfile
 from pathlib import Path
@@ -59,10 +60,12 @@ def onnx_export(weights: Path, cache_dir: Path) -> Path:
 
 
 def letterbox_blob(image: np.ndarray, imgsz: int, stride: int) -> np.ndarray:
-    """``image`` (BGR) letterboxed as ultralytics' predictor does (longest side ``imgsz``, the
-    other padded to a multiple of ``stride``) as a 1×3×H×W float32 RGB tensor in 0–1."""
+    """``image`` (BGR) letterboxed as ultralytics' predictor does (longest side ``imgsz`` rounded
+    up to a multiple of ``stride``, as its ``check_imgsz`` does, the other side padded to a
+    multiple of ``stride``) as a 1×3×H×W float32 RGB tensor in 0–1."""
     from ultralytics.data.augment import LetterBox
 
+    imgsz = stride * math.ceil(imgsz / stride)
     boxed = LetterBox(imgsz, auto=True, stride=stride)(image=image)
     return np.ascontiguousarray(boxed[..., ::-1].transpose(2, 0, 1)[None], dtype=np.float32) / 255.0
 

@@ -59,7 +59,7 @@ class H264Writer:
         self._tmp = path.with_name(f".{path.stem}.partial.mp4")
         self._gen = imageio_ffmpeg.write_frames(
             str(self._tmp), (width, height), fps=fps, codec="libx264", pix_fmt_in="rgb24", pix_fmt_out="yuv420p",
-            macro_block_size=16, quality=None, ffmpeg_log_level="error",
+            macro_block_size=2, quality=None, ffmpeg_log_level="error",
             output_params=["-preset", "veryfast", "-crf", str(crf), "-movflags", "+faststart"],
         )
         self._gen.send(None)

@@ -60,3 +60,12 @@ def test_broken_onnx_weights_are_an_error_naming_nothing_invented(tmp_path: Path
     junk.write_bytes(b"\x08\x01" * 50)
     with pytest.raises(Exception):  # noqa: B017 — ONNX Runtime's own error; build_detector turns it into the motion fallback
         YoloDetector(junk, imgsz=480)
+
+
+def test_an_image_size_off_the_models_stride_runs_at_the_next_size_on_it(frames: list[np.ndarray]) -> None:
+    # a camera configured with imgsz 500 ran no detection on ONNX Runtime (its graph needs
+    # multiples of 32); ultralytics' predictor rounds such a size up, and so do we
+    odd, even = YoloDetector(WEIGHTS, imgsz=500), YoloDetector(WEIGHTS, imgsz=512)
+    for image in frames:
+        a, b = odd.detect(image), even.detect(image)
+        assert len(a.xyxy) == len(b.xyxy) and np.array_equal(a.xyxy, b.xyxy)

@@ -175,6 +175,18 @@ def test_scene_config_matches_and_loads(clips: dict[str, tuple[SimScene, dict[st
         assert config.speed is not None and config.speed.limit_kmh == scene.road.speed_limit_kmh
 
 
+def test_a_frame_size_off_the_codecs_blocks_is_kept(tmp_path: Path) -> None:
+    # 854×480 (a D1-class camera): the encoder used to pad it to 864, and the clip no longer
+    # matched its own scene config
+    clip = render_clip(small("nga_ba_thai_binh", frame={"width": 854, "height": 480, "fps": 12}), seconds=1, seed=3,
+                       out_dir=tmp_path)
+    reader = imageio_ffmpeg.read_frames(str(clip.video))
+    assert next(reader)["size"] == (854, 480)
+    reader.close()
+    config = load_scene_config(clip.scene_config)
+    assert (config.frame.width, config.frame.height) == (854, 480)
+
+
 def test_rendering_is_deterministic(tmp_path: Path) -> None:
     scene = small("nga_tu_rach_gia")
     a = render_clip(scene, seconds=4, seed=5, out_dir=tmp_path / "a")
