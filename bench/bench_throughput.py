@@ -14,10 +14,13 @@ fifth frame, moving road or not); its figure is the sum over the workers (frames
 cameras ÷ wall time).
 
 Run: .venv/bin/python bench/bench_throughput.py → prints, writes bench/results/throughput.json
+``--size 1920x1080`` renders the clip at another frame size (same scene and traffic) and
+writes ``throughput_<size>.json``; ``--pool-only`` skips the single-process configurations.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -40,7 +43,7 @@ from pipelines.frames import VideoFileSource  # noqa: E402
 from pipelines.video_job import process_file  # noqa: E402
 from pipelines.worker import init_worker  # noqa: E402
 from simulator.clip import render_clip  # noqa: E402
-from simulator.world import load_sim_scene  # noqa: E402
+from simulator.world import SimScene, load_sim_scene  # noqa: E402
 
 CAMERA_FPS = 25.0
 CONFIGS = [
@@ -55,8 +58,17 @@ POOL_RUNS = ((640, True), (480, True), (640, False))  # (image size, motion gati
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", default="1280x720", help="frame size WxH of the rendered clip")
+    parser.add_argument("--pool-only", action="store_true", help="decode-only and the pool runs only")
+    args = parser.parse_args()
+    width, height = (int(v) for v in args.size.lower().split("x"))
     seconds = float(os.environ.get("BENCH_SECONDS", "60"))
     scene = load_sim_scene(ROOT / "data" / "scenes" / "sim" / "nga_tu_rach_gia.yaml")
+    if (width, height) != (scene.frame.width, scene.frame.height):
+        data = scene.model_dump()
+        data["frame"] = {**data["frame"], "width": width, "height": height}
+        scene = SimScene.model_validate(data)
     rows: dict[str, dict[str, float | str]] = {}
     with tempfile.TemporaryDirectory(prefix="matthan-tp-") as tmp:
         clip = render_clip(scene, seconds=seconds, seed=4242, out_dir=Path(tmp), name="tp")
@@ -77,7 +89,7 @@ def main() -> None:
         rows["decode_bgr"] = {"fps": round(bgr_fps, 1), "ratio_to_decode": round(bgr_fps / decode_fps, 3),
                               "cameras_realtime": round(bgr_fps / CAMERA_FPS, 2)}
         print(f"decode + BGR           {bgr_fps:7.1f} fps  ({bgr_fps / CAMERA_FPS:5.2f} cameras)", flush=True)
-        for name, cfg in CONFIGS:
+        for name, cfg in [] if args.pool_only else CONFIGS:
             opts = PipelineOptions(detect_every=int(cfg.get("detect_every", 1)))
             # a camera's worker keeps its model loaded: load and warm it up outside the timing
             process_file(warm.video, camera_id="WARM", detector=str(cfg["detector"]), imgsz=cfg.get("imgsz"),  # type: ignore[arg-type]
@@ -99,9 +111,10 @@ def main() -> None:
                   f"{run.frames_detected / seconds:.1f} detections/s, detector {run.detector})", flush=True)
         for imgsz, gating in POOL_RUNS:
             rows[_pool_name(imgsz, gating)] = _pool(warm.video, clip.video, tmp, imgsz, gating, decode_fps, seconds)
-    out = ROOT / "bench" / "results" / "throughput.json"
+    name = "throughput.json" if (width, height) == (1280, 720) else f"throughput_{width}x{height}.json"
+    out = ROOT / "bench" / "results" / name
     out.write_text(json.dumps({"measured_at": datetime.now(UTC).isoformat(), "machine": platform.machine(),
-                               "cpus": os.cpu_count(), "clip": f"{seconds:.0f} s 1280x720 @ {CAMERA_FPS:.0f} fps",
+                               "cpus": os.cpu_count(), "clip": f"{seconds:.0f} s {width}x{height} @ {CAMERA_FPS:.0f} fps",
                                "results": rows}, indent=2))
     print(f"→ {out}")
 

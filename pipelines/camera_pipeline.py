@@ -62,6 +62,7 @@ ENDED_HIT_MEMORY_S = 60.0
 # swaps its id with a rider it passes (boxes overlapping by this IoU) as its run begins
 WRONG_WAY_HIDDEN_S = 2.0
 SWAP_IOU = 0.25
+SPEED_SLACK = 1.5  # how much faster than its measured speed a hidden rider may have gone on
 
 
 class Detector(Protocol):
@@ -346,7 +347,8 @@ class CameraPipeline:
 
         A wrong-way rider meets the whole traffic head-on: it may be hidden for up to
         ``WRONG_WAY_HIDDEN_S`` and come back on its path on the ground (slowed by the traffic
-        it meets, so anywhere up to where it was going), or the
+        it meets, so anywhere up to where it was going) — unless another rider came back on
+        that path first, going its way (the next of riders in file is not the first), or the
         tracker may hand its id to a rider it passes and give it that rider's (a rider standing
         in a swarm then seems to set off against the lane). A wrong-way run that begins within
         a second of its box overlapping (``SWAP_IOU``) the box of the track that already gave the
@@ -377,10 +379,23 @@ class CameraPipeline:
                 return True
             if hit.violation_type is ViolationType.WRONG_WAY and (
                     0 <= first - last <= WRONG_WAY_HIDDEN_S * self.fps and _on_the_path(other, mine)
+                    and not self._path_taken(other, mine)
                     or any(box_iou(mine.boxes[i], other.boxes[i]) >= SWAP_IOU for i in shared
                            if hit.frame_index - self.fps <= i <= hit.frame_index)):
                 return True
         return False
+
+    def _path_taken(self, lost: TrackMemory, mine: TrackMemory) -> bool:
+        """Whether another two-wheeler came back on ``lost``'s path before ``mine`` began, going
+        its way: the first to appear on a hidden rider's path is that rider. Wrong-way riders
+        ride in file, the next one a second or two behind on the same path."""
+        begun = min(mine.boxes)
+        going = _ground_step(lost)
+        return going is not None and any(
+            t.track_id not in (mine.track_id, lost.track_id) and t.vehicle_class in TWO_WHEELERS
+            and max(lost.boxes) < t.first_frame < begun and _on_the_path(lost, t)
+            and (step := _ground_step(t)) is not None and step[0] * going[0] + step[1] * going[1] > 0
+            for t in self.book.tracks.values())
 
     # --- violations ---------------------------------------------------------------------
 
@@ -552,10 +567,18 @@ def _gap(before: TrackMemory, after: TrackMemory) -> _Gap | None:
     return _Gap(old_at=old[0], old=old[1], end_at=end_at, end=end_g, start_at=start_at, start=start_g)
 
 
+def _ground_step(mem: TrackMemory) -> tuple[float, float] | None:
+    """Where a track went on the ground, first placed to last placed; None if it never was twice."""
+    placed = [g for *_, g in mem.history if g is not None]
+    return (placed[-1][0] - placed[0][0], placed[-1][1] - placed[0][1]) if len(placed) >= 2 else None
+
+
 def _on_the_path(before: TrackMemory, after: TrackMemory, *, lateral_m: float = 1.5, beyond_m: float = 2.5) -> bool:
     """``after`` begins on the ground on ``before``'s path: within ``lateral_m`` of the line it
     was travelling along (its last second), neither behind where it was last seen nor more
-    than ``beyond_m`` past where its speed would have carried it."""
+    than ``beyond_m`` past where ``SPEED_SLACK`` times its speed would have carried it (far up
+    the road, where one pixel of box is up to 25 cm of road, a rider's speed over its last
+    second read a third low: 6 m/s for 8.3)."""
     gap = _gap(before, after)
     if gap is None:
         return False
@@ -566,7 +589,7 @@ def _on_the_path(before: TrackMemory, after: TrackMemory, *, lateral_m: float = 
     ux, uy = dx / step, dy / step
     ox, oy = gap.start[0] - gap.end[0], gap.start[1] - gap.end[1]
     along, across = ox * ux + oy * uy, abs(ox * uy - oy * ux)
-    return across <= lateral_m and -1.0 <= along <= step / span * gap.ahead_s + beyond_m
+    return across <= lateral_m and -1.0 <= along <= SPEED_SLACK * step / span * gap.ahead_s + beyond_m
 
 
 def _continues_on_the_ground(before: TrackMemory, after: TrackMemory, tolerance_m: float = 2.5) -> bool:

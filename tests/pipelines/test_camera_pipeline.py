@@ -279,6 +279,32 @@ def test_a_wrong_way_rider_hidden_for_a_second_is_one_violation(name: str, secon
     assert [v.violation_type.value for v in found] == ["wrong_way"] * expected, name
 
 
+@pytest.mark.parametrize(("name", "follower", "reported"), [
+    # a rider (7.5 m/s) hidden 0.9 s comes back 10.5 m on: its speed far up the road read a
+    # third low, so further than that speed would have carried it — still the one rider
+    ("a rider back further than its measured speed would carry it", False, ["first"]),
+    # and a second wrong-way rider in file behind it, on the same path 1.6 s after the first was
+    # lost: the first came back on that path before it, so it is another rider
+    ("two riders in file", True, ["first", "follower"]),
+])
+def test_wrong_way_riders_in_file_are_told_apart(name: str, follower: bool, reported: list[str]) -> None:
+    def boxes_at(frame: int) -> list[tuple[float, float, float, float]]:
+        boxes = []
+        if frame < 30:
+            boxes.append(rider_coming_down(760, frame))  # bottom 324 at frame 29
+        elif 51 <= frame <= 82:
+            y = 534 + 6 * (frame - 51)
+            boxes.append((738, y - 90, 782, y))
+        if follower and frame >= 70:
+            y = 424 + 6 * (frame - 70)
+            boxes.append((738, y - 90, 782, y))
+        return boxes
+
+    found, seen = _run_calibrated(boxes_at, 110)
+    rider = {0: "first", 51: "first, back", 70: "follower"}
+    assert sorted(rider[max(f for f in rider if f <= seen[v.track_id][0][0])] for v in found) == reported, name
+
+
 class IdScript:
     """Stands in for ByteTrack where a test needs one of its mistakes exactly: the detector's
     boxes come with the ids ``ids_at(frame)`` gives them, in order."""
