@@ -68,6 +68,26 @@ def test_golden_clip_finds_the_injected_violations(golden) -> None:  # type: ign
 
 
 @pytest.mark.slow
+def test_a_480p_camera_finds_the_injected_violations_with_evidence_at_its_own_size(tmp_path: Path) -> None:
+    data = _busy("nga_tu_rach_gia").model_dump()
+    data["frame"] = {"width": 854, "height": 480, "fps": 25.0}  # a D1-class camera, off the codec's 16-px blocks
+    clip = render_clip(SimScene.model_validate(data), seconds=24, seed=GOLDEN_SEED, out_dir=tmp_path, name="d1")
+    log = TrackLog()
+    summary = process_file(clip.video, camera_id="KG-VP-001", evidence_root=tmp_path / "evidence",
+                           scenes_dir=tmp_path, models_dir=MODELS, on_frame=log.on_frame)
+    assert summary.result.run.status == "ok" and summary.result.run.frames_read == clip.frames
+    types = ["red_light", "stop_line", "wrong_way", "wrong_lane"]
+    s = score(load_truth(clip.truth), [v for v in summary.result.violations if v.violation_type.value in types], log,
+              counts_pred={}, count_line=count_line(load_scene_config(clip.scene_config)), types=types)
+    tp, fp = sum(t.tp for t in s.per_type.values()), sum(t.fp for t in s.per_type.values())
+    assert tp >= 3 and tp / (tp + fp) >= 0.75, (s.false_positives, s.misses)
+    evidence = next(v for v in summary.result.violations if v.evidence_path)
+    reader = imageio_ffmpeg.read_frames(str(tmp_path / "evidence" / evidence.evidence_path / "clip.mp4"))
+    assert next(reader)["size"] == (854, 480)  # the recording's own pictures, not rescaled
+    reader.close()
+
+
+@pytest.mark.slow
 def test_evidence_plays_in_a_browser_and_detects_tampering(golden) -> None:  # type: ignore[no-untyped-def]
     _, summary, _, out = golden
     with_evidence = [v for v in summary.result.violations if v.evidence_path]
