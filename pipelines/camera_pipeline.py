@@ -389,12 +389,11 @@ class CameraPipeline:
         """Whether another two-wheeler came back on ``lost``'s path before ``mine`` began, going
         its way: the first to appear on a hidden rider's path is that rider. Wrong-way riders
         ride in file, the next one a second or two behind on the same path."""
-        begun = min(mine.boxes)
-        going = _ground_step(lost)
+        begun, going = min(mine.boxes), lost.ground_heading
         return going is not None and any(
             t.track_id not in (mine.track_id, lost.track_id) and t.vehicle_class in TWO_WHEELERS
             and max(lost.boxes) < t.first_frame < begun and _on_the_path(lost, t)
-            and (step := _ground_step(t)) is not None and step[0] * going[0] + step[1] * going[1] > 0
+            and t.ground_heading is not None and t.ground_heading[0] * going[0] + t.ground_heading[1] * going[1] > 0
             for t in self.book.tracks.values())
 
     # --- violations ---------------------------------------------------------------------
@@ -565,12 +564,6 @@ def _gap(before: TrackMemory, after: TrackMemory) -> _Gap | None:
     if end_g is None or start_g is None or old is None or old[1] is None or old[0] >= end_at:
         return None
     return _Gap(old_at=old[0], old=old[1], end_at=end_at, end=end_g, start_at=start_at, start=start_g)
-
-
-def _ground_step(mem: TrackMemory) -> tuple[float, float] | None:
-    """Where a track went on the ground, first placed to last placed; None if it never was twice."""
-    placed = [g for *_, g in mem.history if g is not None]
-    return (placed[-1][0] - placed[0][0], placed[-1][1] - placed[0][1]) if len(placed) >= 2 else None
 
 
 def _on_the_path(before: TrackMemory, after: TrackMemory, *, lateral_m: float = 1.5, beyond_m: float = 2.5) -> bool:
