@@ -7,6 +7,11 @@ rendered with a seed never used while tuning (9000+), processed by the full pipe
 precision / recall per violation type, speed error, plate exact-match on legible plates,
 count accuracy per class.
 
+Each clip is scored as one segment of a camera that runs on: ``--head`` seconds are rendered
+before the ``--seconds`` scored and ``--tail`` after, the pipeline runs through all of them,
+and only the events starting in the scored stretch count (``truth_eval.score``'s window) —
+a vehicle is not cut short by the clip's edges, as it is not between consecutive segments.
+
 Run: .venv/bin/python bench/bench_accuracy.py [--detector yolo|motion] [--seconds 60] [--seed N]
 → prints, writes bench/results/accuracy_<detector>.json (``_seed<N>`` added for another seed
 than 9001: a second set of clips nothing was tuned on, to check the first set's figures)
@@ -72,10 +77,20 @@ def variant(scene: SimScene, condition: str) -> SimScene:
 DEFAULT_SEED = 9001
 
 
+HEAD_S = 4.0  # footage before the scored stretch: the end of the segment before
+TAIL_S = 8.0  # and after it: the start of the next
+
+
 def evaluate(clip_dir: Path, scene: SimScene, condition: str, seed: int, seconds: float, detector: str,
-             evidence: Path, models: Path, detect_fps: float | None = None) -> dict:
+             evidence: Path, models: Path, detect_fps: float | None = None,
+             head_s: float = HEAD_S, tail_s: float = TAIL_S) -> dict:
+    """Render ``head_s + seconds + tail_s`` of ``scene`` under ``condition``, run the pipeline
+    through it and score the ``seconds`` after the head; returns the clip's results row."""
     sim_scene = variant(scene, condition)
-    clip = render_clip(sim_scene, seconds=seconds, seed=seed, out_dir=clip_dir, name=f"{scene.name}_{condition}_{seed}")
+    clip = render_clip(sim_scene, seconds=head_s + seconds + tail_s, seed=seed, out_dir=clip_dir,
+                       name=f"{scene.name}_{condition}_{seed}")
+    fps = sim_scene.frame.fps
+    window = (round(head_s * fps), round((head_s + seconds) * fps))
     log = TrackLog()
     started = time.perf_counter()
     detect_every = max(1, round(sim_scene.frame.fps / detect_fps)) if detect_fps else 1
@@ -90,7 +105,7 @@ def evaluate(clip_dir: Path, scene: SimScene, condition: str, seed: int, seconds
     types = [t for t in TYPES if getattr(scene.violations, t) > 0 or t in ("red_light", "stop_line") and scene.signal
              or t == "illegal_stop" and scene.road.no_stopping is not None]
     s = score(truth, result.violations, log, counts_pred=dict(counts), count_line=count_line(config), types=types,
-              lanes=[lane.polygon for lane in config.lanes])
+              lanes=[lane.polygon for lane in config.lanes], window=window)
     return {"scene": scene.name, "condition": condition, "seed": seed, "frames": result.run.frames_read,
             "seconds": round(elapsed, 1), "status": result.run.status, "detector": result.run.detector,
             "per_type": {k: {"tp": v.tp, "fp": v.fp, "fn": v.fn} for k, v in s.per_type.items()},
@@ -134,7 +149,9 @@ def aggregate(rows: list[dict]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--detector", default="yolo", choices=["yolo", "motion"])
-    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--seconds", type=float, default=60.0, help="scored seconds per clip")
+    parser.add_argument("--head", type=float, default=HEAD_S, help="seconds rendered and run before them")
+    parser.add_argument("--tail", type=float, default=TAIL_S, help="seconds rendered and run after them")
     parser.add_argument("--conditions", default=",".join(CONDITIONS))
     parser.add_argument("--scenes", default="")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
@@ -152,7 +169,7 @@ def main() -> None:
         for scene in scenes:
             for condition in args.conditions.split(","):
                 row = evaluate(Path(tmp) / "clips", scene, condition, args.seed, args.seconds, args.detector,
-                               Path(tmp) / "evidence", args.models, args.detect_fps)
+                               Path(tmp) / "evidence", args.models, args.detect_fps, args.head, args.tail)
                 row["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
                 rows.append(row)
                 print(f"{scene.name:<18} {condition:<6} {row['status']:<7} {row['detector']:<16} "
@@ -165,22 +182,25 @@ def main() -> None:
         f"_seed{args.seed}" if args.seed != DEFAULT_SEED else "")
     out = ROOT / "bench" / "results" / f"accuracy_{args.detector}{suffix}.json"
     if args.add:
-        rows = _added(out, rows, args.seconds)
+        rows = _added(out, rows, (args.seconds, args.head, args.tail))
     summary = aggregate(rows)
     print(json.dumps(summary, indent=2, ensure_ascii=False))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"measured_at": datetime.now(UTC).isoformat(), "machine": platform.machine(),
                                "cpus": __import__("os").cpu_count(), "seconds_per_clip": args.seconds,
+                               "head_s": args.head, "tail_s": args.tail,
                                "seed": args.seed, "detect_fps": args.detect_fps, "violation_boost": VIOLATION_BOOST,
                                "summary": summary, "clips": rows}, indent=2, ensure_ascii=False))
     print(f"→ {out}")
 
 
-def _added(results: Path, rows: list[dict], seconds: float) -> list[dict]:
-    """``rows`` with the clips of ``results`` whose scene × condition was not measured now."""
+def _added(results: Path, rows: list[dict], timing: tuple[float, float, float]) -> list[dict]:
+    """``rows`` with the clips of ``results`` whose scene × condition was not measured now;
+    ``timing`` is (scored, head, tail) seconds, which must be the file's."""
     old = json.loads(results.read_text(encoding="utf-8"))
-    if old["seconds_per_clip"] != seconds:
-        raise SystemExit(f"{results}: its clips are {old['seconds_per_clip']} s long, these {seconds} s")
+    theirs = (old["seconds_per_clip"], old.get("head_s", 0.0), old.get("tail_s", 0.0))
+    if theirs != timing:
+        raise SystemExit(f"{results}: its clips are (scored, head, tail) {theirs} s, these {timing} s")
     done = {(r["scene"], r["condition"]) for r in rows}
     kept = [{**r, "measured_at": r.get("measured_at", old["measured_at"])} for r in old["clips"]
             if (r["scene"], r["condition"]) not in done]

@@ -13,6 +13,14 @@ Contract:
   plate exact matches on legible plates, and counts per class against the vehicles whose
   boxes crossed the same count line. Truth events a clip cannot show (``observable``) are
   left out; a prediction matching one is not counted as a false positive either.
+- ``window=(first, end)`` scores only the frames [first, end) of a longer clip, as a camera
+  processing consecutive segments is scored: an event belongs to the window its start falls
+  in (one starting before or after is left out, and a prediction about it too), and a
+  prediction about no event counts as a false positive only when made within the window.
+  The frames before and after are footage the pipeline runs through as it would the end of
+  the segment before and the start of the next, so a vehicle is not cut short by the clip's
+  edges: a rider entering the far end of the road two seconds before a segment ends is
+  judged as it comes nearer, in the next.
 """
 
 from __future__ import annotations
@@ -138,7 +146,7 @@ def truth_counts(truth: dict, line: tuple[tuple[float, float], tuple[float, floa
 
 
 def observable(truth: dict, event: dict, vehicle: dict | None,
-               lanes: Sequence[Sequence[tuple[float, float]]] = ()) -> bool:
+               lanes: Sequence[Sequence[tuple[float, float]]] = (), window: tuple[int, int] | None = None) -> bool:
     """Whether a clip shows enough of a truth event to judge it: it starts at least two
     seconds before the clip ends, did not end in the clip's first half second, and its
     vehicle is visible — at least ``MIN_VISIBLE`` of it not hidden behind nearer vehicles —
@@ -149,9 +157,12 @@ def observable(truth: dict, event: dict, vehicle: dict | None,
     junction and up the far road, beyond the stretch the scene config marks out, and a lane
     and its direction are known — to the rules and to an officer — only where configured.
     That ground point must be in the picture: a car standing cut by the bottom edge of the
-    picture shows its roof, not the road its wheels are on."""
+    picture shows its roof, not the road its wheels are on. With a ``window`` (frames [first,
+    end)), an event starting outside it is not this window's."""
     fps = float(truth["fps"])
     if vehicle is None or event["start_frame"] > truth["frames"] - 2 * fps:
+        return False
+    if window is not None and not window[0] <= event["start_frame"] < window[1]:
         return False
     if event["start_frame"] == 0 and event["end_frame"] < 0.5 * fps:
         return False  # over before the clip began
@@ -167,18 +178,20 @@ def observable(truth: dict, event: dict, vehicle: dict | None,
 
 def score(truth: dict, violations: Sequence[Violation], log: TrackLog, *, counts_pred: dict[str, int],
           count_line: tuple[tuple[float, float], tuple[float, float]], types: Sequence[str],
-          lanes: Sequence[Sequence[tuple[float, float]]] = ()) -> Score:
+          lanes: Sequence[Sequence[tuple[float, float]]] = (), window: tuple[int, int] | None = None) -> Score:
     mapping = match_tracks(truth, log)
+    fps = float(truth["fps"])
+    start = datetime.fromisoformat(truth["start_utc"]) if truth.get("start_utc") else None
     by_frame = _truth_boxes(truth)
     vehicles = {int(v["track_id"]): v for v in truth["vehicles"]}
     events: dict[tuple[str, int], dict] = {(e["type"], int(e["track_id"])): e for e in truth["violations"]
-                                           if observable(truth, e, vehicles.get(int(e["track_id"])), lanes)}
+                                           if observable(truth, e, vehicles.get(int(e["track_id"])), lanes, window)}
     matched: set[tuple[str, int]] = set()
     tp: Counter[str] = Counter()
     fp: Counter[str] = Counter()
     speed_errors = []
     legible = exact = 0
-    fps_list, misses = [], []
+    false_alarms, misses = [], []
     hidden = {(e["type"], int(e["track_id"])) for e in truth["violations"]} - set(events)
     for v in violations:
         kind = v.violation_type.value
@@ -197,8 +210,12 @@ def score(truth: dict, violations: Sequence[Violation], log: TrackLog, *, counts
                 legible += 1
                 exact += int(v.plate_text == vehicle["plate"])
         else:
+            if window is not None and start is not None:
+                frame = round((v.occurred_at - start).total_seconds() * fps)
+                if not window[0] <= frame < window[1]:
+                    continue  # the segment before's or the next one's to count
             fp[kind] += 1
-            fps_list.append(f"{kind} track {v.track_id} → truth {vid} at {v.occurred_at.isoformat()}")
+            false_alarms.append(f"{kind} track {v.track_id} → truth {vid} at {v.occurred_at.isoformat()}")
     fn: Counter[str] = Counter()
     for key, event in events.items():
         if key[0] in types and key not in matched:
@@ -208,4 +225,4 @@ def score(truth: dict, violations: Sequence[Violation], log: TrackLog, *, counts
     return Score(per_type={k: TypeScore(tp=tp[k], fp=fp[k], fn=fn[k]) for k in kinds},
                  speed_errors_kmh=tuple(speed_errors), plates_legible=legible, plates_exact=exact,
                  counts_pred=counts_pred, counts_truth=truth_counts(truth, count_line),
-                 false_positives=tuple(fps_list), misses=tuple(misses))
+                 false_positives=tuple(false_alarms), misses=tuple(misses))

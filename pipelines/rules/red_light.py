@@ -6,7 +6,7 @@ counts only once the vehicle is clearly into the junction (``enter`` past the li
 do not trigger it. With a ground calibration, a front that passed the line's margin and stayed
 past it for ``hold_s`` (a rider who crossed on red and stopped on the zebra, 1–2 m over) has
 crossed too: jitter goes back over the margin, a stop past it does not. The phase is the one
-when the front first passed the line's margin.
+when the front last passed the line's margin on its way over.
 """
 
 from __future__ import annotations
@@ -48,7 +48,12 @@ class RedLightRule:
             if pos is None:
                 continue
             if pos <= self._line.margin:
-                state.past_since = None  # back on the line: a stay past it starts again
+                # back on the line: a stay past it starts again, and so does the crossing,
+                # whose phase is that of the last time the front passed the margin (a rider
+                # whose front crept over on red and back, who then rode off on green, did not
+                # cross on red)
+                state.past_since = None
+                state.after, state.first_after = 0, None
             if pos < -self._line.margin:
                 state.before += 1
                 state.after, state.first_after = 0, None

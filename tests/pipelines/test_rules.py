@@ -80,6 +80,9 @@ THROUGH = [290, 270, 250, 230]  # well past the line
     ("stops at the line on red", APPROACH + [303, 302, 303, 301, 302], "red", 0),
     ("box jitters across the line while queued", APPROACH + [298, 303, 297, 304, 296, 305], "red", 0),
     ("creeps 10 px over and stops", APPROACH + [290, 290, 290, 290], "red", 0),
+    ("creeps over on red and back, rides off on green", APPROACH + [294, 303, 302, 303] + THROUGH,
+     ["red"] * 9 + ["green"] * 4, 0),
+    ("creeps over on red and back, runs the red", APPROACH + [294, 303, 302, 303] + THROUGH, "red", 1),
     ("first seen past the line (no approach)", THROUGH + [210, 190], "red", 0),
     ("wrong-way vehicle crossing back towards the camera", [250, 270, 290, 320, 360, 400], "red", 0),
 ])
@@ -88,7 +91,7 @@ def test_red_light(name: str, ys: list[float], signals: list[str] | str, expecte
     assert len(hits) == expected, name
     if hits:
         assert hits[0].violation_type is ViolationType.RED_LIGHT
-        assert hits[0].frame_index == len(APPROACH)  # the moment the front passed the line
+        assert hits[0].frame_index == len(APPROACH) + 4 * ("back" in name)  # the moment the front passed the line
 
 
 def test_red_light_fires_once_per_track_and_independently_per_track() -> None:
@@ -116,6 +119,18 @@ def test_red_light_a_front_that_stays_over_the_line_has_crossed(name: str, front
     assert len(hits) == expected, name
     if hits:
         assert hits[0].frame_index == 4  # when the front passed the line's margin
+
+
+def test_red_light_a_front_read_over_the_line_while_waiting_does_not_date_the_crossing() -> None:
+    """A rider stopped at red just short of the line, half hidden by the rider in front: its
+    front reads 0.1-0.6 m over, once over the margin for a frame. It rides off on green: no
+    red light (seen at 6 fps on Thái Bình)."""
+    cfg, gm = _calibrated()
+    line = StopLineGeometry(cfg, gm)
+    fronts = [-6, -4, -2, -0.5] + [0.2, 0.3, 0.56, 0.15, 0.35, 0.2] * 4 + [0.47, 0.9, 1.4, 2.6, 3.5]
+    signals = ["red"] * (4 + 24) + ["green"] * 5
+    frames = [(signals[i], [with_ground(obs(1, i, y=300 + 20 * -f), gm)]) for i, f in enumerate(fronts)]
+    assert run(RedLightRule(line), frames) == []
 
 
 def test_stop_line_line_outside_extent_is_ignored() -> None:

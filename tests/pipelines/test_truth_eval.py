@@ -72,3 +72,35 @@ def test_a_violation_is_about_the_vehicle_its_track_held_at_that_moment() -> Non
     assert (right.tp, right.fp, right.fn) == (1, 0, 0)
     wrong = score(truth, [violation(100)], log, **kw).per_type["wrong_way"]  # reported on the standing rider
     assert (wrong.tp, wrong.fp, wrong.fn) == (0, 1, 1)
+
+
+def test_a_window_of_a_longer_clip_scores_the_events_starting_in_it() -> None:
+    """Frames [100, 400) of a 500-frame clip: a rider entering two seconds before the window
+    ends is judged from the frames after it; events and stray reports before or after the
+    window are the neighbouring segments' to count."""
+    start = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
+    def samples(frames: range, x: float) -> list[list[float]]:
+        return [[i, x, 100.0, x + 40, 200.0, 10.0, 20.0, 1.0] for i in frames]
+    truth = {"fps": 25.0, "frames": 500, "start_utc": start.isoformat(), "vehicles": [
+        {"track_id": 1, "class": "motorbike", "samples": samples(range(350, 500), 100.0)},  # enters late
+        {"track_id": 2, "class": "motorbike", "samples": samples(range(0, 150), 300.0)},  # the window before's
+        {"track_id": 3, "class": "motorbike", "samples": samples(range(0, 500), 600.0)},  # never violates
+    ], "violations": [{"type": "wrong_way", "track_id": 1, "start_frame": 350, "end_frame": 499},
+                      {"type": "wrong_way", "track_id": 2, "start_frame": 20, "end_frame": 140}]}
+    log = TrackLog()
+    for track, x in ((11, 100.0), (12, 300.0), (13, 600.0)):
+        log.boxes[track] = {f: (x, 100.0, x + 40, 200.0) for f, *_ in truth["vehicles"][track - 11]["samples"]}
+    def violation(track: int, frame: int) -> Violation:
+        return Violation(violation_id=f"v{track}{frame}", camera_id="C", violation_type=ViolationType.WRONG_WAY,
+                         occurred_at=start + timedelta(seconds=frame / 25), track_id=track,
+                         vehicle_class="motorbike", plate_text=None, plate_confidence=None, plate_needs_review=True,
+                         speed_kmh=None, evidence_path=None, run_id=None)
+    kw = {"counts_pred": {}, "count_line": ((0.0, 0.0), (1.0, 0.0)), "types": ["wrong_way"]}
+    found = [violation(11, 460), violation(12, 60), violation(13, 450), violation(13, 50)]
+    windowed = score(truth, found, log, window=(100, 400), **kw).per_type["wrong_way"]
+    assert (windowed.tp, windowed.fp, windowed.fn) == (1, 0, 0)  # judged after the window's end
+    assert (score(truth, found + [violation(13, 200)], log, window=(100, 400), **kw).per_type["wrong_way"].fp) == 1
+    missed = score(truth, [], log, window=(100, 400), **kw).per_type["wrong_way"]
+    assert (missed.tp, missed.fp, missed.fn) == (0, 0, 1)
+    whole = score(truth, found, log, **kw).per_type["wrong_way"]  # the clip scored whole
+    assert (whole.tp, whole.fp, whole.fn) == (2, 2, 0)
