@@ -63,6 +63,9 @@ ENDED_HIT_MEMORY_S = 60.0
 WRONG_WAY_HIDDEN_S = 2.0
 SWAP_IOU = 0.25
 SPEED_SLACK = 1.5  # how much faster than its measured speed a hidden rider may have gone on
+# a car, bus or truck far up the road, hidden this long behind the traffic, comes back where
+# its motion in the picture was carrying it (beyond the ground calibration's reach)
+HIDDEN_VEHICLE_S = 3.0
 
 
 class Detector(Protocol):
@@ -343,7 +346,11 @@ class CameraPipeline:
         track's violation was (a car standing in the wrong lane whose id changed 15 s later), and
         so does a second box of it: a track born on the box of the track that gave the violation,
         as the tracker does on a far car (a bus judged near the camera got a second id 16 s later,
-        far up the road).
+        far up the road). A car, bus or truck may be hidden for up to ``HIDDEN_VEHICLE_S`` and
+        come back where its motion in the picture was carrying it, on its last box
+        (``_continues_in_the_picture``): a bus far up the road, where the ground calibration no
+        longer places it, lost behind a lorry for 2 s at 480p. The next car of a file, born
+        where the first was lost, is not where the first was going.
 
         A wrong-way rider meets the whole traffic head-on: it may be hidden for up to
         ``WRONG_WAY_HIDDEN_S`` and come back on its path on the ground (slowed by the traffic
@@ -376,6 +383,9 @@ class CameraPipeline:
             first, last = min(mine.boxes), max(other.boxes)
             if 0 <= first - last <= 0.5 * self.fps and (box_iou(mine.boxes[first], other.boxes[last]) >= 0.1
                                                          or _continues_on_the_ground(other, mine)):
+                return True
+            if (0 <= first - last <= HIDDEN_VEHICLE_S * self.fps and hit.vehicle_class not in TWO_WHEELERS
+                    and other.vehicle_class not in TWO_WHEELERS and _continues_in_the_picture(other, mine, self.fps)):
                 return True
             if hit.violation_type is ViolationType.WRONG_WAY and (
                     0 <= first - last <= WRONG_WAY_HIDDEN_S * self.fps and _on_the_path(other, mine)
@@ -583,6 +593,27 @@ def _on_the_path(before: TrackMemory, after: TrackMemory, *, lateral_m: float = 
     ox, oy = gap.start[0] - gap.end[0], gap.start[1] - gap.end[1]
     along, across = ox * ux + oy * uy, abs(ox * uy - oy * ux)
     return across <= lateral_m and -1.0 <= along <= SPEED_SLACK * step / span * gap.ahead_s + beyond_m
+
+
+def _continues_in_the_picture(before: TrackMemory, after: TrackMemory, fps: float) -> bool:
+    """``after``'s first box overlaps ``before``'s last box (IoU ≥ 0.1), is of a like size
+    (heights within a factor 1.6) and its centre is within half the last box's height of
+    where ``before``'s centre was going: its last box carried on at its motion in the picture
+    over its last second to the frame ``after`` began."""
+    last_frame, first_frame = max(before.boxes), min(after.boxes)
+    last, first = before.boxes[last_frame], after.boxes[first_frame]
+    height, new_height = last[3] - last[1], first[3] - first[1]
+    if box_iou(last, first) < 0.1 or height <= 0 or not 1 / 1.6 <= new_height / height <= 1.6:
+        return False
+    since = min(f for f in before.boxes if f >= last_frame - fps)
+    if since == last_frame:
+        return False  # seen in one frame only: no motion to carry on
+    old = before.boxes[since]
+    per_frame = [((last[0] + last[2]) - (old[0] + old[2])) / 2 / (last_frame - since),
+                 ((last[1] + last[3]) - (old[1] + old[3])) / 2 / (last_frame - since)]
+    gap = first_frame - last_frame
+    going = ((last[0] + last[2]) / 2 + per_frame[0] * gap, (last[1] + last[3]) / 2 + per_frame[1] * gap)
+    return float(np.hypot((first[0] + first[2]) / 2 - going[0], (first[1] + first[3]) / 2 - going[1])) <= height / 2
 
 
 def _continues_on_the_ground(before: TrackMemory, after: TrackMemory, tolerance_m: float = 2.5) -> bool:

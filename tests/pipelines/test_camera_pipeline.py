@@ -387,3 +387,34 @@ def test_a_second_id_of_a_vehicle_judged_after_its_first_id_is_forgotten_repeats
     found = [*out.violations, *pipeline.close()]
     assert judged == {2}  # the second id did come to read the car
     assert [(v.violation_type.value, v.track_id) for v in found] == [("wrong_lane", 1)]
+
+
+@pytest.mark.parametrize(("name", "px_per_frame", "back_where", "expected"), [
+    # driving away slowly far up the road, hidden 2 s, back where it was going: one car
+    ("the car comes back where it was going", 0.3, "going", [("wrong_lane", 1)]),
+    # cars in file: the next one, hidden behind the first, appears where the first was lost
+    ("the next car of a file appears where the first was lost", 1.5, "lost", [("wrong_lane", 1), ("wrong_lane", 2)]),
+])
+def test_a_car_hidden_for_two_seconds_comes_back_as_itself(name: str, px_per_frame: float, back_where: str,
+                                                           expected: list[tuple[str, int]]) -> None:
+    """A car in the motorbike lane (in-2) driving away is judged under id 1, then hidden for 2 s
+    (50 frames) behind the traffic; a car comes back under id 2 and drives on."""
+    def y_at(frame: int) -> float:
+        if back_where == "going" or frame < 100:
+            return 600 - px_per_frame * frame
+        return 600 - px_per_frame * (frame - 50)  # the next car, 50 frames behind
+
+    def boxes_at(frame: int) -> list[tuple[tuple[float, float, float, float], str]]:
+        if 100 < frame < 150:
+            return []
+        y = y_at(frame)
+        return [((700, y - 80, 800, y), "car")]
+
+    pipeline = CameraPipeline(camera_id="C1", config=CONFIG, detector=ClassedDetector(boxes_at), fps=25.0,
+                              options=PipelineOptions(rules=("wrong_lane",)))
+    pipeline.tracker = IdScript(lambda frame: [1] if frame <= 100 else ([] if frame < 150 else [2]))  # type: ignore[assignment]
+    image = np.zeros((720, 1280, 3), np.uint8)
+    video = [VideoFrame(camera_id="C1", index=i, at=T0 + timedelta(seconds=i / 25), image=image) for i in range(260)]
+    out = pipeline.process(video, segment_start=T0)
+    found = [*out.violations, *pipeline.close()]
+    assert [(v.violation_type.value, v.track_id) for v in found] == expected, name
