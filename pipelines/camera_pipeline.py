@@ -31,7 +31,7 @@ from pipelines.detect_motion import MotionDetector
 from pipelines.detections import Detections
 from pipelines.evidence import EvidenceInput, FrameRing, write_evidence
 from pipelines.frames import FeedError, VideoFileSource, VideoFrame
-from pipelines.geometry import GroundMap, box_iou, box_share_on
+from pipelines.geometry import GroundMap, box_iou, box_nested_share, box_share_on
 from pipelines.plates import PlateRead, PlateReader
 from pipelines.rules.base import FrameContext, Observation, Rule, RuleHit
 from pipelines.rules.illegal_stop import IllegalStopRule
@@ -66,6 +66,7 @@ SPEED_SLACK = 1.5  # how much faster than its measured speed a hidden rider may 
 # a car, bus or truck far up the road, hidden this long behind the traffic, comes back where
 # its motion in the picture was carrying it (beyond the ground calibration's reach)
 HIDDEN_VEHICLE_S = 3.0
+STAND_NESTED = 0.6  # one parked vehicle's two boxes: one lies this much on the other (IllegalStopRule's stay_overlap)
 
 
 class Detector(Protocol):
@@ -378,7 +379,7 @@ class CameraPipeline:
                 continue
             shared = sorted(set(mine.boxes) & set(other.boxes))
             if ((hit.frame_index - earlier.frame_index <= window or _born_on(mine, other)) and shared
-                    and max(box_iou(mine.boxes[i], other.boxes[i]) for i in shared[-10:]) >= 0.3):
+                    and _boxes_overlap(hit.violation_type, [(mine.boxes[i], other.boxes[i]) for i in shared[-10:]])):
                 return True
             first, last = min(mine.boxes), max(other.boxes)
             if 0 <= first - last <= 0.5 * self.fps and (box_iou(mine.boxes[first], other.boxes[last]) >= 0.1
@@ -561,6 +562,17 @@ class _Gap:
     @property
     def ahead_s(self) -> float:
         return (self.start_at - self.end_at).total_seconds()
+
+
+def _boxes_overlap(kind: ViolationType, pairs: list[tuple[Box, Box]]) -> bool:
+    """Whether two tracks' boxes in their last shared frames are one vehicle's: overlapping
+    (IoU ≥ 0.3) in one of them — or, for two stops, one box lying on the other (as
+    ``IllegalStopRule`` tells parked vehicles apart) in most of them: two cars parked nose to
+    tail far up the picture overlap by a third, and a box that took in both for a frame or
+    two does not make them one."""
+    if kind is ViolationType.ILLEGAL_STOP:
+        return float(np.median([box_nested_share(a, b) for a, b in pairs])) >= STAND_NESTED
+    return max(box_iou(a, b) for a, b in pairs) >= 0.3
 
 
 def _gap(before: TrackMemory, after: TrackMemory) -> _Gap | None:

@@ -52,6 +52,9 @@ from pipelines.geometry import box_nested_share, box_share_on, inside
 from pipelines.rules.base import FrameContext, Observation, RuleHit
 
 
+SEEN_NOW_S = 0.5
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class _Stand:
     """A vehicle standing in a zone: since when, and its box when last seen. The same record
@@ -177,11 +180,16 @@ class IllegalStopRule:
 
     def _hit(self, obs: Observation, stand: _Stand, dwell: float, held: float, *, through_occlusion: bool) -> RuleHit:
         """Report the stop once for the vehicle: every other dwell and remembered spot on the
-        spot it stopped in (the same vehicle under other ids) ends with it."""
+        spot it stopped in (the same vehicle under other ids) ends with it — but not a dwell
+        seen just now (``SEEN_NOW_S``) on a box apart from this vehicle's: a car parked nose to
+        tail in front of it, whose first box took in both (far up the picture the two overlap)."""
         self._done.add(obs.track_id)
         self._dwelling.pop(obs.track_id, None)
         for tid, other in list(self._dwelling.items()):
-            if other.two_wheeler == stand.two_wheeler and box_nested_share(other.anchor, stand.anchor) >= self._stay:
+            seen_apart = ((obs.at - other.seen_at).total_seconds() <= SEEN_NOW_S
+                          and box_nested_share(other.box, obs.box) < self._stay)
+            if (other.two_wheeler == stand.two_wheeler and box_nested_share(other.anchor, stand.anchor) >= self._stay
+                    and not seen_apart):
                 del self._dwelling[tid]
                 self._done.add(tid)
         self._spots = [s for s in self._spots

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from analytics.records import ViolationType
 from pipelines.camera_pipeline import CameraPipeline, PipelineOptions
 from pipelines.classes import CLASSES
 from pipelines.detect_motion import GATE_WIDTH, MotionDetector
@@ -418,3 +419,20 @@ def test_a_car_hidden_for_two_seconds_comes_back_as_itself(name: str, px_per_fra
     out = pipeline.process(video, segment_start=T0)
     found = [*out.violations, *pipeline.close()]
     assert [(v.violation_type.value, v.track_id) for v in found] == expected, name
+
+
+def test_two_cars_parked_nose_to_tail_far_up_the_picture_are_two_stops() -> None:
+    """Boxes from a 9003 bench clip on Trần Phú: the car in front (far, smaller) and a new id
+    on the car parked behind it, whose first three boxes took in both. For stops they are two
+    vehicles; a part of a parked car's box inside its whole box is one. For other violations a
+    third of overlap in one frame is enough (a rider and its bike)."""
+    from pipelines.camera_pipeline import _boxes_overlap
+    front = (772.0, 162.0, 869.0, 254.0)
+    behind = [(779.0, 166.0, 913.0, 295.0), (785.0, 189.0, 905.0, 293.0), (783.0, 183.0, 907.0, 294.0)] + \
+        [(786.0, 197.0, 915.0, 299.0), (788.0, 196.0, 925.0, 307.0), (791.0, 195.0, 924.0, 305.0)] * 2 + \
+        [(787.0, 196.0, 929.0, 307.0)]
+    pairs = [(b, front) for b in behind]
+    assert not _boxes_overlap(ViolationType.ILLEGAL_STOP, pairs)
+    assert _boxes_overlap(ViolationType.WRONG_LANE, pairs)
+    part = [((790.0, 200.0, 900.0, 260.0), b) for b in behind]  # the upper half of the car behind
+    assert _boxes_overlap(ViolationType.ILLEGAL_STOP, part)

@@ -585,6 +585,20 @@ def test_illegal_stop_dwell_belongs_to_the_spot_when_the_track_breaks_into_overl
     assert [(h.track_id, h.at) for h in hits] == [(2, T0 + timedelta(seconds=0.3))]  # measured from frame 3
 
 
+def test_illegal_stop_two_cars_parked_nose_to_tail_far_up_the_picture_are_two_stops() -> None:
+    """Far up the picture the car behind (2) overlaps the one in front (1), and its first boxes
+    took in both: the stop reported for the car in front does not end the other's dwell."""
+    def at(i: int) -> list[Observation]:
+        front = replace(obs(1, i, x=840, y=470, speed=0.1, lane="in-2"), box=(815.0, 430.0, 865.0, 470.0))
+        if i < 5:
+            return [front]
+        behind = obs(2, i, x=840, y=520, speed=0.1, lane="in-2")
+        both = (805.0, 425.0, 875.0, 520.0) if i < 10 else (805.0, 460.0, 875.0, 520.0)
+        return [front, replace(behind, box=both)]
+    hits = run(IllegalStopRule(CONFIG), [("green", at(i)) for i in range(80)])
+    assert [(h.track_id, h.at) for h in hits] == [(1, T0), (2, T0 + timedelta(seconds=5 / FPS))]
+
+
 def test_illegal_stop_a_rider_merging_into_the_parked_box_does_not_move_the_car() -> None:
     """A rider passing in front merges into the parked car's box for a few frames: the box
     grows towards the camera and its bottom edge reads as 3 m/s, but the car stays."""
