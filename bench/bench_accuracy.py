@@ -93,7 +93,7 @@ def evaluate(clip_dir: Path, scene: SimScene, condition: str, seed: int, seconds
     window = (round(head_s * fps), round((head_s + seconds) * fps))
     log = TrackLog()
     started = time.perf_counter()
-    detect_every = max(1, round(sim_scene.frame.fps / detect_fps)) if detect_fps else 1
+    detect_every = max(1, round(fps / detect_fps)) if detect_fps else 1
     summary = _run(clip.video, detector, evidence, log, models, detect_every)
     elapsed = time.perf_counter() - started
     result = summary.result

@@ -34,7 +34,7 @@ from pipelines.frames import FeedError, VideoFileSource, VideoFrame
 from pipelines.geometry import GroundMap, box_iou, box_nested_share, box_share_on
 from pipelines.plates import PlateRead, PlateReader
 from pipelines.rules.base import FrameContext, Observation, Rule, RuleHit
-from pipelines.rules.illegal_stop import IllegalStopRule
+from pipelines.rules.illegal_stop import STAY_OVERLAP, IllegalStopRule
 from pipelines.rules.no_helmet import NoHelmetRule
 from pipelines.rules.red_light import RedLightRule
 from pipelines.rules.speeding import SpeedingRule
@@ -66,7 +66,6 @@ SPEED_SLACK = 1.5  # how much faster than its measured speed a hidden rider may 
 # a car, bus or truck far up the road, hidden this long behind the traffic, comes back where
 # its motion in the picture was carrying it (beyond the ground calibration's reach)
 HIDDEN_VEHICLE_S = 3.0
-STAND_NESTED = 0.6  # one parked vehicle's two boxes: one lies this much on the other (IllegalStopRule's stay_overlap)
 
 
 class Detector(Protocol):
@@ -571,7 +570,7 @@ def _boxes_overlap(kind: ViolationType, pairs: list[tuple[Box, Box]]) -> bool:
     tail far up the picture overlap by a third, and a box that took in both for a frame or
     two does not make them one."""
     if kind is ViolationType.ILLEGAL_STOP:
-        return float(np.median([box_nested_share(a, b) for a, b in pairs])) >= STAND_NESTED
+        return float(np.median([box_nested_share(a, b) for a, b in pairs])) >= STAY_OVERLAP
     return max(box_iou(a, b) for a, b in pairs) >= 0.3
 
 
@@ -620,12 +619,10 @@ def _continues_in_the_picture(before: TrackMemory, after: TrackMemory, fps: floa
     since = min(f for f in before.boxes if f >= last_frame - fps)
     if since == last_frame:
         return False  # seen in one frame only: no motion to carry on
-    old = before.boxes[since]
-    per_frame = [((last[0] + last[2]) - (old[0] + old[2])) / 2 / (last_frame - since),
-                 ((last[1] + last[3]) - (old[1] + old[3])) / 2 / (last_frame - since)]
-    gap = first_frame - last_frame
-    going = ((last[0] + last[2]) / 2 + per_frame[0] * gap, (last[1] + last[3]) / 2 + per_frame[1] * gap)
-    return float(np.hypot((first[0] + first[2]) / 2 - going[0], (first[1] + first[3]) / 2 - going[1])) <= height / 2
+    old_c, last_c, first_c = (np.array([(b[0] + b[2]) / 2, (b[1] + b[3]) / 2])
+                              for b in (before.boxes[since], last, first))
+    going = last_c + (last_c - old_c) / (last_frame - since) * (first_frame - last_frame)
+    return float(np.hypot(*(first_c - going))) <= height / 2
 
 
 def _continues_on_the_ground(before: TrackMemory, after: TrackMemory, tolerance_m: float = 2.5) -> bool:

@@ -111,15 +111,22 @@ def match_tracks(truth: dict, log: TrackLog) -> dict[int, int]:
     return {tid: vid for tid, boxes in log.boxes.items() if (vid := _vote(boxes, by_frame)) is not None}
 
 
+def _frame_of(truth: dict, violation: Violation) -> int | None:
+    """The clip frame of a violation's moment, or None for a truth without its start time."""
+    if not truth.get("start_utc"):
+        return None
+    start = datetime.fromisoformat(truth["start_utc"])
+    return round((violation.occurred_at - start).total_seconds() * float(truth["fps"]))
+
+
 def violation_vehicle(truth: dict, violation: Violation, log: TrackLog, mapping: dict[int, int],
                       by_frame: dict[int, list[tuple[int, list[float]]]] | None = None) -> int | None:
     """The truth vehicle a predicted violation is about: the one its track held within
     ``AROUND_S`` of the violation's moment, else the track's vehicle over its life."""
     fps = float(truth["fps"])
-    start = datetime.fromisoformat(truth["start_utc"]) if truth.get("start_utc") else None
     boxes = log.boxes.get(violation.track_id, {})
-    if start is not None and boxes:
-        frame = round((violation.occurred_at - start).total_seconds() * fps)
+    frame = _frame_of(truth, violation)
+    if frame is not None and boxes:
         near = {f: b for f, b in boxes.items() if abs(f - frame) <= AROUND_S * fps}
         if near:
             vid = _vote(near, by_frame if by_frame is not None else _truth_boxes(truth))
@@ -180,8 +187,6 @@ def score(truth: dict, violations: Sequence[Violation], log: TrackLog, *, counts
           count_line: tuple[tuple[float, float], tuple[float, float]], types: Sequence[str],
           lanes: Sequence[Sequence[tuple[float, float]]] = (), window: tuple[int, int] | None = None) -> Score:
     mapping = match_tracks(truth, log)
-    fps = float(truth["fps"])
-    start = datetime.fromisoformat(truth["start_utc"]) if truth.get("start_utc") else None
     by_frame = _truth_boxes(truth)
     vehicles = {int(v["track_id"]): v for v in truth["vehicles"]}
     events: dict[tuple[str, int], dict] = {(e["type"], int(e["track_id"])): e for e in truth["violations"]
@@ -210,10 +215,9 @@ def score(truth: dict, violations: Sequence[Violation], log: TrackLog, *, counts
                 legible += 1
                 exact += int(v.plate_text == vehicle["plate"])
         else:
-            if window is not None and start is not None:
-                frame = round((v.occurred_at - start).total_seconds() * fps)
-                if not window[0] <= frame < window[1]:
-                    continue  # the segment before's or the next one's to count
+            frame = _frame_of(truth, v) if window is not None else None
+            if frame is not None and window is not None and not window[0] <= frame < window[1]:
+                continue  # the segment before's or the next one's to count
             fp[kind] += 1
             false_alarms.append(f"{kind} track {v.track_id} → truth {vid} at {v.occurred_at.isoformat()}")
     fn: Counter[str] = Counter()

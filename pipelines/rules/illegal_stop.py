@@ -53,6 +53,7 @@ from pipelines.rules.base import FrameContext, Observation, RuleHit
 
 
 SEEN_NOW_S = 0.5
+STAY_OVERLAP = 0.6  # one parked vehicle's two boxes: one lies this much on the other
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -76,7 +77,7 @@ class IllegalStopRule:
 
     def __init__(self, config: SceneConfig, *, still_mps: float = 0.5, moving_mps: float = 1.5,
                  spot_min_s: float = 2.0, spot_memory_s: float = 90.0, pull_out_mps: float = 4.5,
-                 spot_overlap: float = 0.5, stay_overlap: float = 0.6) -> None:
+                 spot_overlap: float = 0.5, stay_overlap: float = STAY_OVERLAP) -> None:
         self._zones = list(config.no_stopping_zones)
         self._still, self._moving = still_mps, moving_mps
         self._spot_min_s, self._spot_memory_s = spot_min_s, spot_memory_s

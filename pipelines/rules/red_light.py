@@ -56,7 +56,6 @@ class RedLightRule:
                 state.after, state.first_after = 0, None
             if pos < -self._line.margin:
                 state.before += 1
-                state.after, state.first_after = 0, None
             elif pos > self._line.margin and state.before >= self._confirm:
                 if state.first_after is None:
                     state.first_after = (obs.frame_index, obs.at, ctx.signal)
