@@ -471,17 +471,25 @@ class CameraPipeline:
             first = hit.frame_index - int(self.options.pre_s * self.fps)
             frames = self.ring.between(first, hit.frame_index + int(self.options.post_s * self.fps))
             if frames:
+                owner = {i: hit.track_id for i in mem.boxes if first_of <= i <= last_of} if mem else {}
+                if hit.origin_track_id is not None and hit.origin_track_id in self.book.tracks:
+                    start = min(owner, default=hit.frame_index + 1)  # before this id began: its earlier id
+                    owner |= {i: hit.origin_track_id for i in self.book.tracks[hit.origin_track_id].boxes
+                              if i < start}
+                mine: dict[int, Box] = {}
                 others: dict[int, list[Box]] = {}
                 for other in self.book.tracks.values():
                     for idx, box in other.boxes.items():
-                        if other.track_id != hit.track_id or not first_of <= idx <= last_of:
+                        if owner.get(idx) == other.track_id:
+                            mine[idx] = box
+                        else:
                             others.setdefault(idx, []).append(box)
                 local = hit.at.astimezone(VN).strftime("%d/%m/%Y %H:%M:%S")
                 try:
                     evidence_path = write_evidence(self.evidence_root, EvidenceInput(
                         violation_id=vid, camera_id=self.camera_id, violation_label=LABELS[hit.violation_type],
                         hit_frame=hit.frame_index, occurred_at=hit.at, frames=frames,
-                        track_boxes={i: b for i, b in mem.boxes.items() if first_of <= i <= last_of} if mem else {},
+                        track_boxes=mine,
                         other_boxes=others,
                         stop_line=self.config.stop_line, plate_crop=plate.crop, plate_text=plate.text, fps=self.fps,
                         timezone_label=f"{local} (GMT+7)", finding=hit.detail))

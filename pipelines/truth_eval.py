@@ -76,6 +76,9 @@ class Score:
     counts_truth: dict[str, int]
     false_positives: tuple[str, ...]
     misses: tuple[str, ...]
+    # legible plates read wrong and not marked for review: a plate the officer would be handed as read
+    plates_wrong_unflagged: int = 0
+    plate_misses: tuple[str, ...] = ()  # each legible plate not read exactly: what was read, and whether flagged
 
 
 def load_truth(path: Path) -> dict:
@@ -195,8 +198,8 @@ def score(truth: dict, violations: Sequence[Violation], log: TrackLog, *, counts
     tp: Counter[str] = Counter()
     fp: Counter[str] = Counter()
     speed_errors = []
-    legible = exact = 0
-    false_alarms, misses = [], []
+    legible = exact = wrong_unflagged = 0
+    false_alarms, misses, plate_misses = [], [], []
     hidden = {(e["type"], int(e["track_id"])) for e in truth["violations"]} - set(events)
     for v in violations:
         kind = v.violation_type.value
@@ -214,6 +217,12 @@ def score(truth: dict, violations: Sequence[Violation], log: TrackLog, *, counts
             if vehicle.get("plate") and vehicle.get("plate_max_px", 0) >= LEGIBLE_PLATE_PX:
                 legible += 1
                 exact += int(v.plate_text == vehicle["plate"])
+                if v.plate_text != vehicle["plate"]:
+                    wrong_unflagged += int(v.plate_text is not None and not v.plate_needs_review)
+                    plate_misses.append(
+                        f"{kind} truth {vid} plate {vehicle['plate']} ({vehicle['plate_max_px']:.0f} px): read "
+                        f"{v.plate_text or '—'} conf {v.plate_confidence if v.plate_confidence is not None else '—'}"
+                        f"{' (needs review)' if v.plate_needs_review else ''}")
         else:
             frame = _frame_of(truth, v) if window is not None else None
             if frame is not None and window is not None and not window[0] <= frame < window[1]:
@@ -229,4 +238,5 @@ def score(truth: dict, violations: Sequence[Violation], log: TrackLog, *, counts
     return Score(per_type={k: TypeScore(tp=tp[k], fp=fp[k], fn=fn[k]) for k in kinds},
                  speed_errors_kmh=tuple(speed_errors), plates_legible=legible, plates_exact=exact,
                  counts_pred=counts_pred, counts_truth=truth_counts(truth, count_line),
-                 false_positives=tuple(false_alarms), misses=tuple(misses))
+                 false_positives=tuple(false_alarms), misses=tuple(misses),
+                 plates_wrong_unflagged=wrong_unflagged, plate_misses=tuple(plate_misses))

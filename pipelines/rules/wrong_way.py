@@ -18,11 +18,15 @@ its usual observation intervals) does not count: there the tracker re-found the 
 row of parked cars it may re-find it on the next car, nearer the camera — a jump against the
 lane by a vehicle that then stands. The run starts again after such a gap.
 
-A track born holding a standing vehicle's box (``merged_share`` of it inside) is that
-vehicle's box merged with something passing in front of it, and is never judged. A box lying on an older track's box of a standing vehicle of the same kind (two-wheeler or
-not) — either box ``merged_share`` inside the other — is a second box of that vehicle, which
-a wrong-way rider passing in front of a row of parked cars drags along: it is not judged
-while it lies there. (A rider appearing from behind a parked car is another kind of vehicle.)
+An observation without a heading (a track younger than the tracker's heading span, a box cut
+by the frame edge) neither adds to a run nor breaks it: nothing was seen against it. A new
+track beginning on the last box of a lost track that was running against the lane (IoU at
+least ``take_over_iou``, within ``max_gap_s`` and three of its intervals) carries that run on:
+a rider whose id changed twice in its 2.4 s on a lane — behind a car, then meeting a rider
+head-on — had no id long enough to be judged. (The tracker's own guess of which lost track a
+new one continues, ``Observation.continues``, picked the rider met head-on: both were lost
+on the same spot. A wrongly carried run ends at the new track's first heading with the lane.)
+The hit names the track the run began on (``origin_track_id``).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from datetime import datetime
 from analytics.records import ViolationType
 from analytics.scene_config import SceneConfig
 from pipelines.classes import TWO_WHEELERS
-from pipelines.geometry import box_nested_share, box_share_on
+from pipelines.geometry import box_iou, box_nested_share, box_share_on
 from pipelines.rules.base import FrameContext, Observation, RuleHit, unseen_too_long
 
 
@@ -40,11 +44,13 @@ class WrongWayRule:
     violation_type = ViolationType.WRONG_WAY
 
     def __init__(self, config: SceneConfig, *, confirm: int = 4, merged_share: float = 0.8,
-                 max_gap_s: float = 0.3) -> None:
+                 max_gap_s: float = 0.3, take_over_iou: float = 0.1) -> None:
         self._directions = {lane.lane_id: lane.direction for lane in config.lanes}
         self._confirm = confirm
         self._merged_share = merged_share
         self._max_gap_s = max_gap_s
+        self._take_over_iou = take_over_iou
+        self._last_box: dict[int, tuple[float, float, float, float]] = {}  # track id → last observed box
         self._seen: dict[int, tuple[datetime, float]] = {}  # track id → last observed, last interval (s)
         self._first_seen: dict[int, int] = {}  # track id → frame first observed
         self._run: dict[int, tuple[int, Observation]] = {}
@@ -53,6 +59,7 @@ class WrongWayRule:
 
     def observe(self, observations: list[Observation], ctx: FrameContext) -> list[RuleHit]:
         hits = []
+        present = {o.track_id for o in observations}
         standing = [(o.track_id, o.box, o.vehicle_class in TWO_WHEELERS) for o in observations
                     if o.speed_mps is not None and o.speed_mps < 1.0]
         for obs in observations:
@@ -62,6 +69,9 @@ class WrongWayRule:
                     box_share_on(box, obs.box) >= self._merged_share for tid, box, _ in standing if tid != obs.track_id):
                 self._done.add(obs.track_id)  # born holding a parked vehicle's box: never judged
                 continue
+            if obs.track_id not in self._first_seen:
+                self._take_over_run(obs, present)
+            self._last_box[obs.track_id] = obs.box
             first_seen = self._first_seen.setdefault(obs.track_id, obs.frame_index)
             if self._after_gap(obs):
                 self._run.pop(obs.track_id, None)
@@ -72,6 +82,8 @@ class WrongWayRule:
                 self._run.pop(obs.track_id, None)  # a second box of a standing vehicle
                 continue
             direction = self._directions.get(obs.lane_id or "")
+            if direction is not None and obs.heading is None:
+                continue  # not seen moving either way: the run goes on
             moving = obs.speed_mps is None or obs.speed_mps > 1.0
             against = (direction is not None and obs.heading is not None and moving
                        and obs.heading[0] * direction[0] + obs.heading[1] * direction[1] < -0.5
@@ -95,8 +107,25 @@ class WrongWayRule:
                 self._done.add(obs.track_id)
                 hits.append(RuleHit(violation_type=self.violation_type, track_id=obs.track_id,
                                     frame_index=first.frame_index, at=first.at, vehicle_class=obs.vehicle_class,
-                                    detail=f"ngược chiều làn {obs.lane_id}"))
+                                    detail=f"ngược chiều làn {obs.lane_id}",
+                                    origin_track_id=first.track_id if first.track_id != obs.track_id else None))
         return hits
+
+    def _take_over_run(self, obs: Observation, present: set[int]) -> None:
+        """A new track beginning on a lost track's last box carries on its run against the lane
+        (the most overlapping such track, seen within ``max_gap_s`` and three of its intervals)."""
+        best: tuple[float, int] | None = None
+        for lost, run in self._run.items():
+            if lost in present or lost in self._done or lost not in self._seen or lost not in self._last_box:
+                continue
+            seen_at, interval = self._seen[lost]
+            if unseen_too_long((obs.at - seen_at).total_seconds(), interval, min_gap_s=self._max_gap_s):
+                continue
+            overlap = box_iou(self._last_box[lost], obs.box)
+            if overlap >= self._take_over_iou and (best is None or overlap > best[0]):
+                best = (overlap, lost)
+        if best is not None:
+            self._run[obs.track_id] = self._run[best[1]]
 
     def _after_gap(self, obs: Observation) -> bool:
         """The track was unseen for longer than ``max_gap_s`` and three of its last intervals."""
@@ -111,6 +140,7 @@ class WrongWayRule:
 
     def finish(self, track_id: int, ctx: FrameContext) -> list[RuleHit]:
         self._seen.pop(track_id, None)
+        self._last_box.pop(track_id, None)
         self._run.pop(track_id, None)
         self._with.pop(track_id, None)
         self._done.discard(track_id)

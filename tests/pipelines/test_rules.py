@@ -220,6 +220,32 @@ def test_wrong_way_ground_covered_across_a_gap_does_not_count(name: str, frames_
     assert len(run(WrongWayRule(CONFIG), frames)) == expected, name
 
 
+@pytest.mark.parametrize(("name", "x_new", "gap_frames", "lost_still_seen", "expected"), [
+    ("a rider's id changes mid-run: the new id begins on the lost one's last box", 700, 1, False, 1),
+    ("a new rider begins away from where the other was lost", 760, 1, False, 0),
+    ("the new id begins 0.8 s after the lost one was last seen", 700, 8, False, 0),
+    ("the first id is still seen (a second box of the rider)", 700, 1, True, 0),
+])
+def test_wrong_way_a_run_carries_over_to_the_id_that_continues_it(name: str, x_new: float, gap_frames: int,
+                                                                  lost_still_seen: bool, expected: int) -> None:
+    # three observations against the lane on id 1; id 2 (too young for a heading for three
+    # frames, which neither adds to the run nor breaks it) brings two more
+    frames = [("green", [obs(1, i, x=700, y=300 + 12 * i, cls="motorbike", lane="in-2",
+                             heading=None if i == 0 else (0.0, 1.0), speed=4.0)]) for i in range(4)]
+    start = 3 + gap_frames
+    frames += [("green", [])] * (gap_frames - 1)
+    for i in range(5):
+        y = 300 + 12 * (start + i)
+        new = obs(2, start + i, x=x_new, y=y, cls="motorbike", lane="in-2",
+                  heading=None if i < 3 else (0.0, 1.0), speed=None if i < 3 else 4.0)
+        first = obs(1, start + i, x=700, y=y + 5, cls="motorbike", lane="in-2", heading=None, speed=4.0)
+        frames.append(("green", [new, first] if lost_still_seen else [new]))
+    hits = run(WrongWayRule(CONFIG), frames)
+    assert len(hits) == expected, name
+    if expected:
+        assert (hits[0].track_id, hits[0].origin_track_id, hits[0].frame_index) == (2, 1, 1)
+
+
 @pytest.mark.parametrize(("name", "first_box", "cls", "car_speed", "expected"), [
     ("a new car box holding a parked car's box (a rider passing in front merged into it)",
      (660.0, 150.0, 760.0, 310.0), "car", 0.1, 0),

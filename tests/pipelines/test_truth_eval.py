@@ -104,3 +104,27 @@ def test_a_window_of_a_longer_clip_scores_the_events_starting_in_it() -> None:
     assert (missed.tp, missed.fp, missed.fn) == (0, 0, 1)
     whole = score(truth, found, log, **kw).per_type["wrong_way"]  # the clip scored whole
     assert (whole.tp, whole.fp, whole.fn) == (2, 2, 0)
+
+
+def test_legible_plates_score_exact_reads_and_count_confident_wrong_ones() -> None:
+    """Only plates wide enough to read count; a wrong read not marked for review is an
+    invented plate an officer would be handed, and is counted apart from one left for review."""
+    start = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
+    def samples(x: float) -> list[list[float]]:
+        return [[i, x, 100.0, x + 40, 200.0, 10.0, 20.0, 1.0] for i in range(0, 100)]
+    plates = {1: ("51F-123.45", 80), 2: ("29A-555.55", 80), 3: ("30E-999.99", 80), 4: ("43C-111.11", 30)}
+    truth = {"fps": 25.0, "frames": 100, "start_utc": start.isoformat(),
+             "vehicles": [{"track_id": t, "class": "car", "plate": p, "plate_max_px": px, "samples": samples(200.0 * t)}
+                          for t, (p, px) in plates.items()],
+             "violations": [{"type": "wrong_way", "track_id": t, "start_frame": 10, "end_frame": 90} for t in plates]}
+    log = TrackLog()
+    for t in plates:
+        log.boxes[10 + t] = {i: (200.0 * t, 100.0, 200.0 * t + 40, 200.0) for i in range(0, 100)}
+    reads = {1: ("51F-123.45", False), 2: ("29A-555.58", False), 3: ("30E-999.98", True), 4: (None, True)}
+    found = [Violation(violation_id=f"v{t}", camera_id="C", violation_type=ViolationType.WRONG_WAY,
+                       occurred_at=start + timedelta(seconds=0.8), track_id=10 + t, vehicle_class="car",
+                       plate_text=text, plate_confidence=0.9, plate_needs_review=review, speed_kmh=None,
+                       evidence_path=None, run_id=None) for t, (text, review) in reads.items()]
+    s = score(truth, found, log, counts_pred={}, count_line=((0.0, 0.0), (1.0, 0.0)), types=["wrong_way"])
+    assert (s.plates_legible, s.plates_exact, s.plates_wrong_unflagged) == (3, 1, 1)
+    assert len(s.plate_misses) == 2 and "29A-555.58" in s.plate_misses[0] and "needs review" in s.plate_misses[1]
