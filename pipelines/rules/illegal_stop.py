@@ -21,7 +21,9 @@ box is cut by every rider and its track breaks into many ids, some at once. A st
 of the same kind of vehicle whose box lies on the box a dwell began in (``stay_overlap``)
 carries on the oldest such dwell, and one hit ends every dwell and remembered spot on that
 spot. The hit names the track the dwell began on (``origin_track_id``): the plate was seen
-as the vehicle drove in, under that id.
+as the vehicle drove in, under that id — unless that id was seen just now (``SEEN_NOW_S``) on
+a box apart from this one's: then it is another vehicle (the car parked nose to tail in front,
+whose first box took in both), and its plate must not become this vehicle's.
 
 A vehicle held up right behind another stopped vehicle is queuing, not stopping (the law's
 "dừng xe" is a halt by choice): no dwell begins while a stopped vehicle stands just ahead of
@@ -86,6 +88,7 @@ class IllegalStopRule:
         self._dwelling: dict[int, _Stand] = {}
         self._done: set[int] = set()
         self._known: dict[int, datetime] = {}  # track id → first seen
+        self._last_seen: dict[int, tuple[tuple[float, float, float, float], datetime]] = {}  # track id → box, when
         self._spots: list[_Stand] = []
         self._candidates: dict[int, _Stand] = {}  # new track id → the spot its first box lies on
         self._held = 0.0  # seconds of the camera's time the signal was not green (signal_holds zones)
@@ -110,6 +113,7 @@ class IllegalStopRule:
         stopped = [o.box for o in observations if o.speed_mps is not None and o.speed_mps < self._moving
                    and o.track_id not in self._dwelling and o.track_id not in self._done]
         present = {o.track_id for o in observations}
+        self._last_seen |= {o.track_id: (o.box, o.at) for o in observations}
         for obs in observations:
             if (obs.at - self._known.get(obs.track_id, obs.at)).total_seconds() <= self._take_over_s:
                 self._take_over(obs, present)  # the old id may still be in the frame the new one starts
@@ -200,12 +204,23 @@ class IllegalStopRule:
         if held >= 0.5:
             note += f" (không tính {held:.0f} s chờ đèn)"
         return RuleHit(violation_type=self.violation_type, track_id=obs.track_id, frame_index=obs.frame_index,
-                       at=stand.since, vehicle_class=obs.vehicle_class,
-                       origin_track_id=stand.track_id if stand.track_id != obs.track_id else None,
+                       at=stand.since, vehicle_class=obs.vehicle_class, origin_track_id=self._origin(obs, stand),
                        detail=f"dừng {dwell:.0f} s trong vùng cấm dừng {zone.zone_id} "
                               f"(tối đa {zone.max_dwell_s:.0f} s){note}")
 
+    def _origin(self, obs: Observation, stand: _Stand) -> int | None:
+        """The earlier id of this vehicle the dwell began on, if any: not one seen just now on a
+        box apart from this one's (another vehicle)."""
+        if stand.track_id == obs.track_id:
+            return None
+        seen = self._last_seen.get(stand.track_id)
+        if seen is not None and (obs.at - seen[1]).total_seconds() <= SEEN_NOW_S \
+                and box_nested_share(seen[0], obs.box) < self._stay:
+            return None
+        return stand.track_id
+
     def finish(self, track_id: int, ctx: FrameContext) -> list[RuleHit]:
+        self._last_seen.pop(track_id, None)
         stand = self._dwelling.pop(track_id, None)
         if (stand is not None and track_id not in self._done
                 and (stand.seen_at - stand.since).total_seconds() >= self._spot_min_s):

@@ -625,6 +625,20 @@ def test_illegal_stop_two_cars_parked_nose_to_tail_far_up_the_picture_are_two_st
     assert [(h.track_id, h.at) for h in hits] == [(1, T0), (2, T0 + timedelta(seconds=5 / FPS))]
 
 
+def test_illegal_stop_the_car_behind_does_not_take_the_plate_of_the_car_in_front() -> None:
+    """The car in front (1) stopped on a box that took in both cars, so the car behind (2)
+    carries on that dwell; but 1 is seen beside it on its own box when 2 is reported: its id,
+    and the plate seen under it, are not 2's (a confident wrong plate on Trần Phú at night)."""
+    def at(i: int) -> list[Observation]:
+        box = (805.0, 425.0, 875.0, 520.0) if i < 10 else (815.0, 430.0, 865.0, 470.0)
+        front = replace(obs(1, i, x=840, y=box[3], speed=0.1, lane="in-2"), box=box)
+        if i < 10:
+            return [front]
+        return [front, replace(obs(2, i, x=840, y=520, speed=0.1, lane="in-2"), box=(805.0, 460.0, 875.0, 520.0))]
+    hits = run(IllegalStopRule(CONFIG), [("green", at(i)) for i in range(80)])
+    assert [(h.track_id, h.at, h.origin_track_id) for h in hits] == [(1, T0, None), (2, T0, None)]
+
+
 def test_illegal_stop_a_rider_merging_into_the_parked_box_does_not_move_the_car() -> None:
     """A rider passing in front merges into the parked car's box for a few frames: the box
     grows towards the camera and its bottom edge reads as 3 m/s, but the car stays."""
