@@ -7,14 +7,19 @@ carry over, so a vehicle crossing a segment boundary is one track. ``process`` r
 evidence already written) and the cumulative 15-minute ``CountBin`` records. ``close()``
 ends every open track (judging speeding) and flushes pending evidence with the frames
 at hand. Violation ids are deterministic: (camera, segment start, track, type).
+
+One plate, one vehicle: a confident plate read that one of the camera's recent violations
+(``PLATE_MEMORY``) already read on another vehicle seen at the same moment — their boxes
+apart in a frame both were in — is wrong for one of the two, and goes to review.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Protocol
@@ -32,7 +37,7 @@ from pipelines.detections import Detections
 from pipelines.evidence import EvidenceInput, FrameRing, write_evidence
 from pipelines.frames import FeedError, VideoFileSource, VideoFrame
 from pipelines.geometry import GroundMap, box_iou, box_nested_share, box_share_on
-from pipelines.plates import PlateRead, PlateReader
+from pipelines.plates import SUGGESTION_CONFIDENCE, PlateRead, PlateReader
 from pipelines.rules.base import FrameContext, Observation, Rule, RuleHit
 from pipelines.rules.illegal_stop import STAY_OVERLAP, IllegalStopRule
 from pipelines.rules.no_helmet import NoHelmetRule
@@ -122,6 +127,9 @@ def _born_on(mine: TrackMemory, other: TrackMemory) -> bool:
     return first is not None and there is not None and box_iou(first, there) >= 0.3
 
 
+PLATE_MEMORY = 64  # recent violations' plates kept to tell one plate read on two vehicles
+
+
 def violation_id(camera_id: str, segment_start: datetime, track_id: int, violation_type: str) -> str:
     key = f"{camera_id}|{segment_start.astimezone(timezone.utc).isoformat()}|{track_id}|{violation_type}"
     return hashlib.sha256(key.encode()).hexdigest()[:20]
@@ -165,6 +173,7 @@ class CameraPipeline:
         self._ended: dict[int, TrackMemory] = {}  # tracks begun and forgotten within the post-roll: see _part_of_a_car
         self._segment_start: datetime | None = None
         self._signal_read = -10 ** 9
+        self._plates_read: deque[tuple[str, frozenset[int], dict[int, Box]]] = deque(maxlen=PLATE_MEMORY)
         self._last_phase = "unknown"
 
     # --- set-up -------------------------------------------------------------------------
@@ -465,25 +474,24 @@ class CameraPipeline:
         first_of, last_of = self.book.stretch(hit.track_id, hit.frame_index)
         if hit.origin_track_id is not None:  # the same vehicle under its earlier id
             views = sorted(views + self.book.views(hit.origin_track_id), key=lambda v: -v[0])
-        plate = self._read_plate(views, hit.vehicle_class)
+        owner = {i: hit.track_id for i in mem.boxes if first_of <= i <= last_of} if mem else {}
+        if hit.origin_track_id is not None and hit.origin_track_id in self.book.tracks:
+            start = min(owner, default=hit.frame_index + 1)  # before this id began: its earlier id
+            owner |= {i: hit.origin_track_id for i in self.book.tracks[hit.origin_track_id].boxes if i < start}
+        mine: dict[int, Box] = {}  # the violating vehicle's boxes
+        others: dict[int, list[Box]] = {}
+        for other in self.book.tracks.values():
+            for idx, box in other.boxes.items():
+                if owner.get(idx) == other.track_id:
+                    mine[idx] = box
+                else:
+                    others.setdefault(idx, []).append(box)
+        plate = self._one_plate_one_vehicle(hit, self._read_plate(views, hit.vehicle_class), mine)
         evidence_path = None
         if self.evidence_root is not None:
             first = hit.frame_index - int(self.options.pre_s * self.fps)
             frames = self.ring.between(first, hit.frame_index + int(self.options.post_s * self.fps))
             if frames:
-                owner = {i: hit.track_id for i in mem.boxes if first_of <= i <= last_of} if mem else {}
-                if hit.origin_track_id is not None and hit.origin_track_id in self.book.tracks:
-                    start = min(owner, default=hit.frame_index + 1)  # before this id began: its earlier id
-                    owner |= {i: hit.origin_track_id for i in self.book.tracks[hit.origin_track_id].boxes
-                              if i < start}
-                mine: dict[int, Box] = {}
-                others: dict[int, list[Box]] = {}
-                for other in self.book.tracks.values():
-                    for idx, box in other.boxes.items():
-                        if owner.get(idx) == other.track_id:
-                            mine[idx] = box
-                        else:
-                            others.setdefault(idx, []).append(box)
                 local = hit.at.astimezone(VN).strftime("%d/%m/%Y %H:%M:%S")
                 try:
                     evidence_path = write_evidence(self.evidence_root, EvidenceInput(
@@ -502,6 +510,20 @@ class CameraPipeline:
             track_id=hit.track_id, vehicle_class=hit.vehicle_class, plate_text=plate.text,
             plate_confidence=plate.confidence, plate_needs_review=plate.needs_review, speed_kmh=hit.speed_kmh,
             evidence_path=evidence_path, run_id=self.run_id, finding=hit.detail)
+
+    def _one_plate_one_vehicle(self, hit: RuleHit, plate: PlateRead, boxes: dict[int, Box]) -> PlateRead:
+        """``plate`` for review if a recent violation read it on another vehicle seen at the same
+        moment (boxes apart in a frame both were in); remembers the read either way."""
+        if plate.text is None:
+            return plate
+        ids = frozenset(i for i in (hit.track_id, hit.origin_track_id) if i is not None)
+        if not plate.needs_review and any(
+                text == plate.text and not ids & other_ids
+                and any(box_nested_share(boxes[f], other[f]) < STAY_OVERLAP for f in boxes.keys() & other.keys())
+                for text, other_ids, other in self._plates_read):
+            plate = replace(plate, needs_review=True, confidence=min(plate.confidence or 0.0, SUGGESTION_CONFIDENCE))
+        self._plates_read.append((plate.text, ids, dict(boxes)))
+        return plate
 
     def _read_plate(self, crops: list[tuple[float, np.ndarray]], vehicle_class: str) -> PlateRead:
         if self.plate_reader is None or not crops:

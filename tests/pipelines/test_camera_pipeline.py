@@ -436,3 +436,30 @@ def test_two_cars_parked_nose_to_tail_far_up_the_picture_are_two_stops() -> None
     assert _boxes_overlap(ViolationType.WRONG_LANE, pairs)
     part = [((790.0, 200.0, 900.0, 260.0), b) for b in behind]  # the upper half of the car behind
     assert _boxes_overlap(ViolationType.ILLEGAL_STOP, part)
+
+
+class OnePlateReader:
+    """Reads the same plate, confidently, on whatever it is shown."""
+
+    def read(self, crops, *, vehicle_class=None):  # type: ignore[no-untyped-def]
+        from pipelines.plates import PlateRead
+        return PlateRead(text="68A-123.45", confidence=0.99, needs_review=False, crop=crops[0])
+
+
+@pytest.mark.parametrize(("name", "second_x", "second_from", "reviewed"), [
+    ("two riders side by side read as one plate", 820, 0, [False, True]),
+    ("the same plate on a rider seen after the first had gone", 760, 60, [False, False]),
+])
+def test_one_plate_read_on_two_vehicles_at_once_goes_to_review(name: str, second_x: float, second_from: int,
+                                                               reviewed: list[bool]) -> None:
+    def boxes_at(frame: int) -> list[tuple[float, float, float, float]]:
+        out = [wrong_way_rider(700, frame)] if frame < 50 else []
+        return out + ([wrong_way_rider(second_x, frame - second_from)] if frame >= second_from else [])
+    pipeline = CameraPipeline(camera_id="C1", config=CONFIG, detector=ScriptedDetector(boxes_at), fps=25.0,
+                              options=PipelineOptions(rules=("wrong_way",)), plate_reader=OnePlateReader())  # type: ignore[arg-type]
+    image = np.zeros((720, 1280, 3), np.uint8)
+    frames = [VideoFrame(camera_id="C1", index=i, at=T0 + timedelta(seconds=i / 25), image=image) for i in range(120)]
+    out = pipeline.process(frames, segment_start=T0)
+    found = sorted((*out.violations, *pipeline.close()), key=lambda v: v.occurred_at)
+    assert [v.plate_needs_review for v in found] == reviewed, name
+    assert all(v.plate_text == "68A-123.45" for v in found)
