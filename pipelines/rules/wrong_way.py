@@ -27,6 +27,12 @@ head-on — had no id long enough to be judged. (The tracker's own guess of whic
 new one continues, ``Observation.continues``, picked the rider met head-on: both were lost
 on the same spot. A wrongly carried run ends at the new track's first heading with the lane.)
 The hit names the track the run began on (``origin_track_id``).
+
+A track born holding a standing vehicle's box (``merged_share`` of it inside) is that
+vehicle's box merged with something passing in front of it, and is never judged. A box lying on an older track's box of a standing vehicle of the same kind (two-wheeler or
+not) — either box ``merged_share`` inside the other — is a second box of that vehicle, which
+a wrong-way rider passing in front of a row of parked cars drags along: it is not judged
+while it lies there. (A rider appearing from behind a parked car is another kind of vehicle.)
 """
 
 from __future__ import annotations
@@ -115,7 +121,7 @@ class WrongWayRule:
         """A new track beginning on a lost track's last box carries on its run against the lane
         (the most overlapping such track, seen within ``max_gap_s`` and three of its intervals)."""
         best: tuple[float, int] | None = None
-        for lost, run in self._run.items():
+        for lost in self._run:
             if lost in present or lost in self._done or lost not in self._seen or lost not in self._last_box:
                 continue
             seen_at, interval = self._seen[lost]
