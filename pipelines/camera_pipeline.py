@@ -478,20 +478,18 @@ class CameraPipeline:
         if hit.origin_track_id is not None and hit.origin_track_id in self.book.tracks:
             start = min(owner, default=hit.frame_index + 1)  # before this id began: its earlier id
             owner |= {i: hit.origin_track_id for i in self.book.tracks[hit.origin_track_id].boxes if i < start}
-        mine: dict[int, Box] = {}  # the violating vehicle's boxes
-        others: dict[int, list[Box]] = {}
-        for other in self.book.tracks.values():
-            for idx, box in other.boxes.items():
-                if owner.get(idx) == other.track_id:
-                    mine[idx] = box
-                else:
-                    others.setdefault(idx, []).append(box)
+        mine = {i: self.book.tracks[t].boxes[i] for i, t in owner.items()}  # the violating vehicle's boxes
         plate = self._one_plate_one_vehicle(hit, self._read_plate(views, hit.vehicle_class), mine)
         evidence_path = None
         if self.evidence_root is not None:
             first = hit.frame_index - int(self.options.pre_s * self.fps)
             frames = self.ring.between(first, hit.frame_index + int(self.options.post_s * self.fps))
             if frames:
+                others: dict[int, list[Box]] = {}
+                for other in self.book.tracks.values():
+                    for idx, box in other.boxes.items():
+                        if owner.get(idx) != other.track_id:
+                            others.setdefault(idx, []).append(box)
                 local = hit.at.astimezone(VN).strftime("%d/%m/%Y %H:%M:%S")
                 try:
                     evidence_path = write_evidence(self.evidence_root, EvidenceInput(
