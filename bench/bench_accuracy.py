@@ -112,7 +112,8 @@ def evaluate(clip_dir: Path, scene: SimScene, condition: str, seed: int, seconds
             "speed_errors_kmh": list(s.speed_errors_kmh), "plates_legible": s.plates_legible,
             "plates_exact": s.plates_exact, "counts_pred": s.counts_pred, "counts_truth": s.counts_truth,
             "false_positives": list(s.false_positives), "misses": list(s.misses),
-            "plates_wrong_unflagged": s.plates_wrong_unflagged, "plate_misses": list(s.plate_misses)}
+            "plates_wrong_unflagged": s.plates_wrong_unflagged, "plates_exact_flagged": s.plates_exact_flagged,
+            "plate_misses": list(s.plate_misses)}
 
 
 def _run(video: Path, detector: str, evidence: Path, log: TrackLog, models: Path,  # type: ignore[no-untyped-def]
@@ -137,6 +138,7 @@ def aggregate(rows: list[dict]) -> dict:
     legible = sum(r["plates_legible"] for r in rows)
     exact = sum(r["plates_exact"] for r in rows)
     wrong = sum(r.get("plates_wrong_unflagged", 0) for r in rows)  # rows measured before it was kept lack it
+    flagged = sum(r.get("plates_exact_flagged", 0) for r in rows)
     pred: Counter[str] = Counter()
     true: Counter[str] = Counter()
     for row in rows:
@@ -145,7 +147,7 @@ def aggregate(rows: list[dict]) -> dict:
     count_error = {cls: round(abs(pred[cls] - true[cls]) / true[cls], 3) for cls in sorted(true) if true[cls]}
     return {"per_type": per_type, "median_speed_error_kmh": round(statistics.median(speed), 2) if speed else None,
             "plates_legible": legible, "plate_exact_match": round(exact / legible, 3) if legible else None,
-            "plates_wrong_unflagged": wrong,
+            "plates_wrong_unflagged": wrong, "plates_exact_flagged": flagged,
             "counts_pred": dict(pred), "counts_truth": dict(true), "count_error_per_class": count_error}
 
 
@@ -178,6 +180,7 @@ def main() -> None:
                 print(f"{scene.name:<18} {condition:<6} {row['status']:<7} {row['detector']:<16} "
                       + " ".join(f"{k}:{v['tp']}/{v['fp']}/{v['fn']}" for k, v in row["per_type"].items())
                       + f" speed_err={row['speed_errors_kmh']} plates={row['plates_exact']}/{row['plates_legible']}"
+                      + f" (review {row['plates_exact_flagged']})"
                       + f" counts={row['counts_pred']} truth={row['counts_truth']}", flush=True)
                 for line in row["false_positives"] + row["misses"] + row["plate_misses"]:
                     print("    ", line)

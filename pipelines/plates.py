@@ -6,7 +6,10 @@ confidence, the crop the text was read on (evidence), and ``needs_review`` when 
 gave a valid plate or the best read is below ``min_confidence``. It never invents a
 plate: an invalid read leaves ``text`` as None, and a two-line read whose lines differ in
 width (one line cut off), or whose number has only four digits (the old format, but also
-a new five-digit number with one digit lost), is marked for review whatever the OCR score.
+a new five-digit number with one digit lost), is marked for review whatever the OCR score. So is a plate whose province digits or series
+letter were read only as the other kind (``analytics.plate_format.read_plate``'s ``guessed``:
+a ``0``, ``6`` or ``8`` where the series letter goes is a B, D or G only by guess) in every view
+that gave it: the guess is kept as a suggestion.
 
 RapidOCR's text detector is run at the size of the (upscaled) crop, not blown up to its
 default 736 px shortest side: a plate crop is small and its text fills it, and at 736 px an
@@ -30,7 +33,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from analytics.plate_format import normalise_plate
+from analytics.plate_format import PlateText, read_plate
 
 if TYPE_CHECKING:
     from rapidocr_onnxruntime import RapidOCR
@@ -107,6 +110,7 @@ class PlateReader:
         (``NN-LN NNN.NN``); such a read of one is kept only as a suggestion for review."""
         votes: Counter[str] = Counter()
         confident: Counter[str] = Counter()  # valid full-format reads above min_confidence
+        straight: set[str] = set()  # texts some view read without a guessed prefix character
         best: dict[str, tuple[float, np.ndarray | None]] = {}
         raw: list[str] = []
         fallback = crops[0] if crops else None
@@ -115,23 +119,29 @@ class PlateReader:
                 continue
             lines, confidence, plate = self._ocr_lines(crop)
             raw.append(" / ".join(lines))
-            text = self._parse(lines)
-            if text is None:  # the quick look found no plate: look again with the detector at full size
+            parsed = self._parse(lines)
+            if parsed is None:  # the quick look found no plate: look again with the detector at full size
                 lines, confidence, plate = self._ocr_lines(crop, full_size=True)
                 raw.append(" / ".join(lines))
-                text = self._parse(lines)
-            settled = text is not None and confidence >= self._min_conf and not SHORT_NUMBER.search(text)
+                parsed = self._parse(lines)
+            settled = (parsed is not None and not parsed.guessed and confidence >= self._min_conf
+                       and not SHORT_NUMBER.search(parsed.text))
             if plate is not None and lines and not settled:
                 # second look at the plate alone, with a margin: text near the plate border is
                 # often clipped by the first detection box
                 lines2, confidence2, _ = self._ocr_lines(self._padded(crop, plate))
-                text2 = self._parse(lines2)
-                if text2 is not None and (text is None or len(text2) > len(text) or confidence2 > confidence):
-                    text, confidence = text2, confidence2
+                parsed2 = self._parse(lines2)
+                if parsed2 is not None and (parsed is None or len(parsed2.text) > len(parsed.text)
+                                            or confidence2 > confidence
+                                            or (parsed.guessed and not parsed2.guessed)):
+                    parsed, confidence = parsed2, confidence2
                     raw.append(" / ".join(lines2))
-            if text is None:
+            if parsed is None:
                 continue
+            text = parsed.text
             votes[text] += 1
+            if not parsed.guessed:
+                straight.add(text)
             if confidence > best.get(text, (-1.0, None))[0]:
                 best[text] = (confidence, plate)
             if settled:
@@ -142,12 +152,13 @@ class PlateReader:
             return PlateRead(text=None, confidence=None, needs_review=True, crop=fallback, raw=tuple(raw))
         votes = _truncations_merged(votes)
         fitting = [t for t in votes if not (vehicle_class in FOUR_WHEELERS and TWO_WHEELER_PLATE.match(t))]
-        text = max(fitting or list(votes), key=lambda t: (votes[t], best[t][0]))
+        text = max(fitting or list(votes), key=lambda t: (votes[t], t in straight, best[t][0]))
         confidence, plate = best[text]
         # an old-style 4-digit number is also what a new 5-digit one looks like with a digit lost
-        # at the plate border, and a two-wheeler's plate on a car is a misread: keep the read as
-        # a suggestion, but an officer confirms it
-        if text not in fitting or SHORT_NUMBER.search(text):
+        # at the plate border, a two-wheeler's plate on a car is a misread, and a series letter
+        # no view read as a letter is a guess: keep the read as a suggestion, but an officer
+        # confirms it
+        if text not in fitting or SHORT_NUMBER.search(text) or text not in straight:
             confidence = min(confidence, SUGGESTION_CONFIDENCE)
         return PlateRead(text=text, confidence=round(confidence, 3), needs_review=confidence < self._min_conf,
                          crop=plate if plate is not None else fallback, raw=tuple(raw))
@@ -163,16 +174,16 @@ class PlateReader:
         return crop[max(0, y - my):min(h, y + ph + my), max(0, x - mx):min(w, x + pw + mx)]
 
     @classmethod
-    def _parse(cls, lines: list[str]) -> str | None:
+    def _parse(cls, lines: list[str]) -> PlateText | None:
         """The canonical plate in the OCR lines: the plate-like lines together (a two-line
         plate), else the longest line that is a whole one-line plate by itself (a stray line of
         digits beside it, e.g. a sticker or a neighbour's plate edge, is not part of it)."""
         candidates = cls._plate_lines(lines)
-        text = normalise_plate(candidates)
-        if text is None and len(candidates) > 1:
-            text = next((t for line in sorted(candidates, key=len, reverse=True)
-                         if (t := normalise_plate([line])) is not None), None)
-        return text
+        read = read_plate(candidates)
+        if read is None and len(candidates) > 1:
+            read = next((r for line in sorted(candidates, key=len, reverse=True)
+                         if (r := read_plate([line])) is not None), None)
+        return read
 
     @staticmethod
     def _plate_lines(lines: list[str]) -> list[str]:

@@ -255,8 +255,12 @@ class TrackBook:
         kept only while the track has no clear view (a car parked at the edge of the picture
         for its whole stay still shows its plate); they rank below every clear view, by how
         much of the vehicle is in the picture (rank = box width − frame width: a car entering
-        from the side is tall and narrow, its plate still outside)."""
-        rank = (box[2] - box[0]) - self._w if side_cut else box[3] - box[1]
+        from the side is tall and narrow, its plate still outside).
+
+        A clear view ranks by box height times the share of its plate zone no nearer vehicle's
+        box covers: a parked car's views are all the same size, and ranked by size alone it
+        kept its first three even when the car parked in front of it hid its plate in them."""
+        rank = (box[2] - box[0]) - self._w if side_cut else (box[3] - box[1]) * (1.0 - _plate_zone_hidden(box, others))
         if side_cut and any(r >= 0 for r, _ in mem.crops):
             return
         if not side_cut:
@@ -378,3 +382,20 @@ def _standing(mem: TrackMemory, frames: int) -> bool:
         return False
     a, b = mem.boxes[last], mem.boxes[max(earlier)]
     return box_nested_share(a, b) >= 0.5
+
+
+def _plate_zone_hidden(box: Box, others: np.ndarray) -> float:
+    """Share of ``box``'s plate zone (its lower middle) covered by the boxes in ``others`` that
+    are nearer the camera (their bottom edge lower in the picture), sampled on a 12 × 6 grid."""
+    x1, y1, x2, y2 = box
+    zx0, zx1, zy0 = x1 + 0.2 * (x2 - x1), x2 - 0.2 * (x2 - x1), y1 + 0.6 * (y2 - y1)
+    if not len(others):
+        return 0.0
+    nearer = others[(others[:, 3] > y2) & (others[:, 0] < zx1) & (others[:, 2] > zx0) & (others[:, 1] < y2)]
+    if not len(nearer):
+        return 0.0
+    px, py = np.meshgrid(np.linspace(zx0, zx1, 12), np.linspace(zy0, y2, 6))
+    hidden = np.zeros(px.shape, dtype=bool)
+    for ox1, oy1, ox2, oy2 in nearer:
+        hidden |= (px >= ox1) & (px <= ox2) & (py >= oy1) & (py <= oy2)
+    return float(hidden.mean())

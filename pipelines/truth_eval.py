@@ -79,6 +79,7 @@ class Score:
     # legible plates read wrong and not marked for review: a plate the officer would be handed as read
     plates_wrong_unflagged: int = 0
     plate_misses: tuple[str, ...] = ()  # each legible plate not read exactly: what was read, and whether flagged
+    plates_exact_flagged: int = 0  # legible plates read exactly but sent to review: an officer confirms them
 
 
 def load_truth(path: Path) -> dict:
@@ -198,7 +199,7 @@ def score(truth: dict, violations: Sequence[Violation], log: TrackLog, *, counts
     tp: Counter[str] = Counter()
     fp: Counter[str] = Counter()
     speed_errors = []
-    legible = exact = wrong_unflagged = 0
+    legible = exact = wrong_unflagged = exact_flagged = 0
     false_alarms, misses, plate_misses = [], [], []
     hidden = {(e["type"], int(e["track_id"])) for e in truth["violations"]} - set(events)
     for v in violations:
@@ -217,6 +218,7 @@ def score(truth: dict, violations: Sequence[Violation], log: TrackLog, *, counts
             if vehicle.get("plate") and vehicle.get("plate_max_px", 0) >= LEGIBLE_PLATE_PX:
                 legible += 1
                 exact += int(v.plate_text == vehicle["plate"])
+                exact_flagged += int(v.plate_text == vehicle["plate"] and v.plate_needs_review)
                 if v.plate_text != vehicle["plate"]:
                     wrong_unflagged += int(v.plate_text is not None and not v.plate_needs_review)
                     plate_misses.append(
@@ -239,4 +241,5 @@ def score(truth: dict, violations: Sequence[Violation], log: TrackLog, *, counts
                  speed_errors_kmh=tuple(speed_errors), plates_legible=legible, plates_exact=exact,
                  counts_pred=counts_pred, counts_truth=truth_counts(truth, count_line),
                  false_positives=tuple(false_alarms), misses=tuple(misses),
-                 plates_wrong_unflagged=wrong_unflagged, plate_misses=tuple(plate_misses))
+                 plates_wrong_unflagged=wrong_unflagged, plate_misses=tuple(plate_misses),
+                 plates_exact_flagged=exact_flagged)

@@ -126,6 +126,22 @@ def test_cut_views_rank_by_how_much_of_the_vehicle_is_in_the_picture() -> None:
     assert book.tracks[1].crops[0][0] == 240 - 1280
 
 
+def test_a_parked_cars_views_rank_by_how_little_of_its_plate_a_nearer_vehicle_hides() -> None:
+    """Trần Phú, seed 9002: a car parked behind another showed its plate only once the car in
+    front had gone, and its views, all the same size, were the first three (plate hidden)."""
+    book = TrackBook(CONFIG, fps=25, lost_frames=30, box_memory_frames=100)
+    t0 = datetime(2026, 3, 2, tzinfo=UTC)
+    parked, in_front = (400, 300, 640, 480), (380, 420, 660, 600)  # nearer: its bottom lower in the picture
+    hidden = frame_with_plates(parked)
+    hidden[420:600, 380:660] = 90  # the nearer car drawn over the parked car's plate
+    for i in range(6):
+        boxes, image = ((parked, in_front), hidden) if i < 4 else ((parked,), frame_with_plates(parked))
+        book.observe(detections(*boxes), i, t0 + timedelta(seconds=i / 25), image)
+    ranks = [r for r, _ in book.tracks[1].crops]
+    assert ranks[:2] == [180, 180] and ranks[2] < 180
+    assert all((crop == WHITE).all(axis=2).sum() == 60 * 20 for _, crop in book.tracks[1].crops[:2])
+
+
 def test_a_track_that_ended_standing_keeps_its_plate_views() -> None:
     """A parked car's id changes while it stands: the plate seen under the old id stays
     available (for a while); a track that drove off keeps nothing."""

@@ -108,11 +108,13 @@ def test_a_window_of_a_longer_clip_scores_the_events_starting_in_it() -> None:
 
 def test_legible_plates_score_exact_reads_and_count_confident_wrong_ones() -> None:
     """Only plates wide enough to read count; a wrong read not marked for review is an
-    invented plate an officer would be handed, and is counted apart from one left for review."""
+    invented plate an officer would be handed, and is counted apart from one left for review;
+    an exact read left for review is counted too (the officer's confirmations)."""
     start = datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
     def samples(x: float) -> list[list[float]]:
         return [[i, x, 100.0, x + 40, 200.0, 10.0, 20.0, 1.0] for i in range(0, 100)]
-    plates = {1: ("51F-123.45", 80), 2: ("29A-555.55", 80), 3: ("30E-999.99", 80), 4: ("43C-111.11", 30)}
+    plates = {1: ("51F-123.45", 80), 2: ("29A-555.55", 80), 3: ("30E-999.99", 80), 4: ("43C-111.11", 30),
+              5: ("60A-222.22", 80)}
     truth = {"fps": 25.0, "frames": 100, "start_utc": start.isoformat(),
              "vehicles": [{"track_id": t, "class": "car", "plate": p, "plate_max_px": px, "samples": samples(200.0 * t)}
                           for t, (p, px) in plates.items()],
@@ -120,11 +122,12 @@ def test_legible_plates_score_exact_reads_and_count_confident_wrong_ones() -> No
     log = TrackLog()
     for t in plates:
         log.boxes[10 + t] = {i: (200.0 * t, 100.0, 200.0 * t + 40, 200.0) for i in range(0, 100)}
-    reads = {1: ("51F-123.45", False), 2: ("29A-555.58", False), 3: ("30E-999.98", True), 4: (None, True)}
+    reads = {1: ("51F-123.45", False), 2: ("29A-555.58", False), 3: ("30E-999.98", True), 4: (None, True),
+             5: ("60A-222.22", True)}
     found = [Violation(violation_id=f"v{t}", camera_id="C", violation_type=ViolationType.WRONG_WAY,
                        occurred_at=start + timedelta(seconds=0.8), track_id=10 + t, vehicle_class="car",
                        plate_text=text, plate_confidence=0.9, plate_needs_review=review, speed_kmh=None,
                        evidence_path=None, run_id=None) for t, (text, review) in reads.items()]
     s = score(truth, found, log, counts_pred={}, count_line=((0.0, 0.0), (1.0, 0.0)), types=["wrong_way"])
-    assert (s.plates_legible, s.plates_exact, s.plates_wrong_unflagged) == (3, 1, 1)
+    assert (s.plates_legible, s.plates_exact, s.plates_wrong_unflagged, s.plates_exact_flagged) == (4, 2, 1, 1)
     assert len(s.plate_misses) == 2 and "29A-555.58" in s.plate_misses[0] and "needs review" in s.plate_misses[1]
