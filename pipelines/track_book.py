@@ -260,9 +260,11 @@ class TrackBook:
         A clear view ranks by box height times the share of its plate zone no nearer vehicle's
         box covers: a parked car's views are all the same size, and ranked by size alone it
         kept its first three even when the car parked in front of it hid its plate in them."""
-        rank = (box[2] - box[0]) - self._w if side_cut else (box[3] - box[1]) * (1.0 - _plate_zone_hidden(box, others))
         if side_cut and any(r >= 0 for r, _ in mem.crops):
             return
+        if not side_cut and len(mem.crops) >= MAX_CROPS and box[3] - box[1] <= min(r for r, _ in mem.crops):
+            return  # even unhidden this view would not rank among the kept ones
+        rank = (box[2] - box[0]) - self._w if side_cut else (box[3] - box[1]) * (1.0 - _plate_zone_hidden(box, others))
         if not side_cut:
             mem.crops[:] = [(r, c) for r, c in mem.crops if r >= 0]
         if len(mem.crops) >= MAX_CROPS and rank <= min(r for r, _ in mem.crops):
