@@ -14,7 +14,9 @@ Ground truth JSON (all frames are 0-based indices; times are UTC ISO-8601):
   "violations": [{"type", "track_id", "start_frame", "end_frame", "start_utc", "end_utc",
                   "speed_kmh", "detail"}]}``
 ``samples`` hold the visible box of the vehicle in each frame it is visible, and the share of
-that box not hidden behind nearer vehicles. A ``speeding``
+that box not hidden behind nearer vehicles; ``plate_max_px`` is the plate's width in the frame
+where it was drawn widest while wholly in the picture and not hidden by nearer vehicles
+(``render.mark_legible``), 0 when it never was. A ``speeding``
 event's ``speed_kmh`` is the highest one-second average of the true speed in the calibration
 zone while the vehicle is whole in the picture; a vehicle too fast only while cut by the frame edge is not one, nor one
 less than ``SPEEDING_TOLERANCE_KMH`` over the limit (Vietnamese fines start at 5 km/h over). Writes are

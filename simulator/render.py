@@ -5,6 +5,10 @@ overlay. Pillow + numpy only (no OpenCV outside the pipelines).
 
 Plates are painted larger than life (cars 1.6×, motorbikes 2.2×) so that they stay
 legible at 1280×720 near the stop line, as an enforcement camera's zoom would make them.
+A plate counts as legible in a frame (``Vehicle.plate_px``, what the benchmarks score plates
+on) only when it lies wholly in the picture and nearer vehicles drawn after it leave at least
+``LEGIBLE_SHARE`` of its pixels as painted: a parked car's plate behind the car in front is
+not a plate any reader could be asked to read.
 
 Contract: ``Renderer(scene, seed).draw(sim, when_utc)`` returns the frame (H×W×3 uint8)
 and the visible box of every vehicle, in drawing order (farthest first; ``visible_fractions``
@@ -30,6 +34,34 @@ VN = timezone(timedelta(hours=7))
 PLATE_SCALE = {"car": 1.6, "bus": 1.6, "truck": 1.6, "motorbike": 2.6, "bicycle": 2.6}
 PLATE_SIZE = {"one": (0.52, 0.11), "two": (0.19, 0.14)}  # true plate sizes in metres
 SHADOW_LIGHT = 0.5  # share of the light left in a shadow
+LEGIBLE_SHARE = 0.9  # share of a plate's painted pixels nearer vehicles must leave for it to be legible
+
+
+@dataclass(frozen=True)
+class PaintedPlate:
+    """A plate as pasted into a frame, wholly inside it: where, and the pixels put there."""
+
+    vehicle: Vehicle
+    left: int
+    top: int
+    pixels: np.ndarray  # H×W×3 uint8 as pasted
+
+
+def mark_legible(img: Image.Image, painted: list[PaintedPlate]) -> None:
+    """After every vehicle of the frame is drawn: a plate whose pasted pixels are at least
+    ``LEGIBLE_SHARE`` unchanged (nothing nearer drawn over them) raises its vehicle's
+    ``plate_px`` to its width in this frame."""
+    if not painted:
+        return
+    frame = np.asarray(img)
+    for plate in painted:
+        h, w = plate.pixels.shape[:2]
+        now = frame[plate.top:plate.top + h, plate.left:plate.left + w]
+        if now.shape != plate.pixels.shape:
+            continue
+        kept = float(np.all(now == plate.pixels, axis=2).mean())
+        if kept >= LEGIBLE_SHARE:
+            plate.vehicle.plate_px = max(plate.vehicle.plate_px, w)
 
 
 def _plate_geometry(v: Vehicle) -> tuple[float, float, float]:
@@ -290,7 +322,8 @@ class Renderer:
         d.polygon([tuple(p[i]) for i in (4, 5, 7, 6)], fill=_shade(colour, 1.1 * k))
         return p
 
-    def _vehicle(self, d: ImageDraw.ImageDraw, img: Image.Image, v: Vehicle) -> Box | None:
+    def _vehicle(self, d: ImageDraw.ImageDraw, img: Image.Image, v: Vehicle,
+                 painted: list[PaintedPlate]) -> Box | None:
         length, width, height = DIMENSIONS[v.cls]
         y0, y1 = sorted((v.front, v.rear))
         if y1 < 2.0:
@@ -314,7 +347,9 @@ class Renderer:
             pts.append(self._bumper_wheels(d, x0, x1, y0))
         show_plate = not towards or v.cls in ("car", "bus", "truck")
         if show_plate:
-            self._plate(img, v, x0, x1, y0)
+            plate = self._plate(img, v, x0, x1, y0)
+            if plate is not None:
+                painted.append(plate)
         if self.night:
             self._lights(d, v, x0, x1, y0, towards)
         allp = np.vstack(pts)
@@ -430,7 +465,9 @@ class Renderer:
                                (x0 + 0.1, y0, z + 0.06)], door)
         return [far, near, self._bumper_wheels(d, x0, x1, y0)]
 
-    def _plate(self, img: Image.Image, v: Vehicle, x0: float, x1: float, y_near: float) -> None:
+    def _plate(self, img: Image.Image, v: Vehicle, x0: float, x1: float, y_near: float) -> PaintedPlate | None:
+        """Paste ``v``'s plate at its place on the vehicle's near face; the pasted plate when it
+        lies wholly in the picture (a plate cut by the frame is not legible), else None."""
         pw, ph, z0 = _plate_geometry(v)
         cx = (x0 + x1) / 2
         q = self.cam.project(np.array([[cx - pw / 2, y_near - 0.01, z0], [cx + pw / 2, y_near - 0.01, z0 + ph]]))
@@ -438,13 +475,15 @@ class Renderer:
         top, bottom = sorted((q[0][1], q[1][1]))
         width, height = int(round(right - left)), int(round(bottom - top))
         if width < 4 or height < 3 or right < 0 or left > self.w or bottom < 0 or top > self.h:
-            return
+            return None
         plate = self._plate_image(v).resize((width, height), Image.BILINEAR)
         if self.night:
             plate = Image.eval(plate, lambda c: int(c * 0.75))
-        img.paste(plate, (int(round(left)), int(round(top))))
-        if left >= 0 and top >= 0 and right <= self.w and bottom <= self.h:  # a plate cut by the frame is not legible
-            v.plate_px = max(v.plate_px, width)
+        at = (int(round(left)), int(round(top)))
+        img.paste(plate, at)
+        if left >= 0 and top >= 0 and right <= self.w and bottom <= self.h:
+            return PaintedPlate(v, at[0], at[1], np.asarray(plate.convert("RGB")).copy())
+        return None
 
     def _lights(self, d: ImageDraw.ImageDraw, v: Vehicle, x0: float, x1: float, y: float, towards: bool) -> None:
         colour = (255, 250, 225) if towards else (230, 20, 20)
@@ -499,10 +538,12 @@ class Renderer:
             img = self._darken(img, cast)
         d = ImageDraw.Draw(img)
         boxes = self._cross_traffic(d, sim)
+        painted: list[PaintedPlate] = []
         for v in sorted(sim.vehicles, key=lambda v: -min(v.front, v.rear)):  # nearest face decides occlusion
-            box = self._vehicle(d, img, v)
+            box = self._vehicle(d, img, v, painted)
             if box is not None:
                 boxes[v.track_id] = box
+        mark_legible(img, painted)
         if self.scene.signal is not None:
             self._signal(d, *sim.phase(frame))
         if self._house_shade is not None:

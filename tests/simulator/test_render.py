@@ -1,5 +1,5 @@
-"""The renderer's plates: legibility counted only for plates wholly in the picture, and the
-night tail lamp of a two-wheeler never drawn over its plate."""
+"""The renderer's plates: legibility counted only for plates wholly in the picture and not hidden
+by a nearer vehicle, and the night tail lamp of a two-wheeler never drawn over its plate."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from simulator.render import Renderer, _plate_geometry
+from simulator.render import Renderer, _plate_geometry, mark_legible
 from simulator.traffic import TrafficSim
 from simulator.world import SimScene, load_sim_scene
 
@@ -46,7 +46,9 @@ def test_a_plate_cut_by_the_frame_is_not_legible() -> None:
     renderer = Renderer(scene(), 1, overlay=False)
     inside = vehicle("car", lateral=0.0, front=12.0)
     img = Image.new("RGB", (renderer.w, renderer.h))
-    renderer._plate(img, inside, inside.lateral - 0.9, inside.lateral + 0.9, 12.0)
+    painted = renderer._plate(img, inside, inside.lateral - 0.9, inside.lateral + 0.9, 12.0)
+    assert painted is not None
+    mark_legible(img, [painted])
     assert inside.plate_px > 0
     # slide the car right until its plate straddles the right edge of the picture
     lateral = next(x / 10 for x in range(0, 400)
@@ -54,8 +56,23 @@ def test_a_plate_cut_by_the_frame_is_not_legible() -> None:
     cut = dataclasses.replace(inside, lateral=lateral, plate_px=0)
     left, _, right, _ = plate_rect(renderer, cut, 12.0)
     assert left < renderer.w < right
-    renderer._plate(img, cut, cut.lateral - 0.9, cut.lateral + 0.9, 12.0)
+    assert renderer._plate(img, cut, cut.lateral - 0.9, cut.lateral + 0.9, 12.0) is None
     assert cut.plate_px == 0
+
+
+def test_a_plate_behind_a_nearer_vehicle_is_not_legible_and_one_beside_it_is() -> None:
+    renderer = Renderer(scene(), 1, overlay=False)
+    for near_lateral, hidden in ((0.0, True), (4.5, False)):
+        far = vehicle("car", lateral=0.0, front=20.0)
+        near = vehicle("car", lateral=near_lateral, front=16.0, seed=5)
+        img = Image.new("RGB", (renderer.w, renderer.h))
+        draw = ImageDraw.Draw(img)
+        painted: list = []
+        for v in (far, near):  # the renderer's order: farthest first
+            assert renderer._vehicle(draw, img, v, painted) is not None
+        mark_legible(img, painted)
+        assert near.plate_px > 0
+        assert (far.plate_px == 0) is hidden, (near_lateral, far.plate_px)
 
 
 def test_night_tail_lamp_is_above_a_two_wheelers_plate() -> None:
