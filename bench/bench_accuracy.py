@@ -17,8 +17,9 @@ Run: .venv/bin/python bench/bench_accuracy.py [--detector yolo|motion] [--second
 than 9001: a second set of clips nothing was tuned on, to check the first set's figures)
 ``--add`` measures only the clips asked for (``--scenes``/``--conditions``) and adds them to
 that file: its clips of other scene × condition pairs stay (each clip row says when it was
-measured) and the summary is taken over all of them. Only for code that has not changed
-since the file's other clips were measured.
+measured, and on which code: ``bench.provenance.code_fingerprint``) and the summary is taken
+over all of them. Only for code that has not changed since the file's other clips were
+measured: clips of another fingerprint, or measured with uncommitted changes, are refused.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from pipelines.model_training import offline_ultralytics  # noqa: E402
 offline_ultralytics(ROOT / "data" / "runtime" / "ultralytics")
 
 from analytics.scene_config import load_scene_config  # noqa: E402
+from bench.provenance import code_fingerprint, commit  # noqa: E402
 from pipelines.camera_pipeline import PipelineOptions  # noqa: E402
 from pipelines.counting import count_line  # noqa: E402
 from pipelines.truth_eval import TrackLog, load_truth, score  # noqa: E402
@@ -169,6 +171,7 @@ def main() -> None:
     args = parser.parse_args()
     scenes = [load_sim_scene(p) for p in sorted(SCENES.glob("*.yaml"))
               if not args.scenes or p.stem in args.scenes.split(",")]
+    code = code_fingerprint(ROOT)
     rows = []
     with tempfile.TemporaryDirectory(prefix="matthan-acc-") as tmp:
         for scene in scenes:
@@ -176,6 +179,7 @@ def main() -> None:
                 row = evaluate(Path(tmp) / "clips", scene, condition, args.seed, args.seconds, args.detector,
                                Path(tmp) / "evidence", args.models, args.detect_fps, args.head, args.tail)
                 row["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+                row["code"] = code
                 rows.append(row)
                 print(f"{scene.name:<18} {condition:<6} {row['status']:<7} {row['detector']:<16} "
                       + " ".join(f"{k}:{v['tp']}/{v['fp']}/{v['fn']}" for k, v in row["per_type"].items())
@@ -188,21 +192,26 @@ def main() -> None:
         f"_seed{args.seed}" if args.seed != DEFAULT_SEED else "")
     out = ROOT / "bench" / "results" / f"accuracy_{args.detector}{suffix}.json"
     if args.add:
-        rows = _added(out, rows, (args.seconds, args.head, args.tail))
+        rows = _added(out, rows, (args.seconds, args.head, args.tail), code)
     summary = aggregate(rows)
     print(json.dumps(summary, indent=2, ensure_ascii=False))
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"measured_at": datetime.now(UTC).isoformat(), "machine": platform.machine(),
-                               "cpus": __import__("os").cpu_count(), "seconds_per_clip": args.seconds,
+    out.write_text(json.dumps({"measured_at": datetime.now(UTC).isoformat(), "commit": commit(ROOT), "code": code,
+                               "machine": platform.machine(), "cpus": __import__("os").cpu_count(), "seconds_per_clip": args.seconds,
                                "head_s": args.head, "tail_s": args.tail,
                                "seed": args.seed, "detect_fps": args.detect_fps, "violation_boost": VIOLATION_BOOST,
                                "summary": summary, "clips": rows}, indent=2, ensure_ascii=False))
     print(f"→ {out}")
 
 
-def _added(results: Path, rows: list[dict], timing: tuple[float, float, float]) -> list[dict]:
+def _added(results: Path, rows: list[dict], timing: tuple[float, float, float], code: str | None) -> list[dict]:
     """``rows`` with the clips of ``results`` whose scene × condition was not measured now;
-    ``timing`` is (scored, head, tail) seconds, which must be the file's."""
+    ``timing`` is (scored, head, tail) seconds, which must be the file's, and ``code`` the
+    fingerprint of the code measured now, which must be that of every clip kept (a clip
+    measured before fingerprints were kept is kept with a warning: nothing can be checked)."""
+    if code is None or code.endswith("+dirty"):
+        raise SystemExit(f"--add: the measured code is {'not in git' if code is None else 'uncommitted'}; "
+                         "commit it so that the clips added can be told to be of the same code")
     old = json.loads(results.read_text(encoding="utf-8"))
     theirs = (old["seconds_per_clip"], old.get("head_s", 0.0), old.get("tail_s", 0.0))
     if theirs != timing:
@@ -210,6 +219,14 @@ def _added(results: Path, rows: list[dict], timing: tuple[float, float, float]) 
     done = {(r["scene"], r["condition"]) for r in rows}
     kept = [{**r, "measured_at": r.get("measured_at", old["measured_at"])} for r in old["clips"]
             if (r["scene"], r["condition"]) not in done]
+    other = sorted({f"{r['scene']}/{r['condition']} ({r['code']})" for r in kept if r.get("code") not in (None, code)})
+    if other:
+        raise SystemExit(f"{results}: clips measured on other code than {code}: {', '.join(other)}; "
+                         "measure them all again")
+    unknown = [f"{r['scene']}/{r['condition']}" for r in kept if r.get("code") is None]
+    if unknown:
+        print(f"warning: {len(unknown)} clips of {results.name} were measured before code fingerprints were kept; "
+              "they are kept on trust", file=sys.stderr)
     return kept + rows
 
 

@@ -38,6 +38,7 @@ from pipelines.model_training import offline_ultralytics  # noqa: E402
 
 offline_ultralytics(ROOT / "data" / "runtime" / "ultralytics")
 
+from bench.provenance import code_fingerprint, commit  # noqa: E402
 from pipelines.camera_pipeline import PipelineOptions  # noqa: E402
 from pipelines.frames import VideoFileSource  # noqa: E402
 from pipelines.video_job import process_file  # noqa: E402
@@ -113,7 +114,8 @@ def main() -> None:
             rows[_pool_name(imgsz, gating)] = _pool(warm.video, clip.video, tmp, imgsz, gating, decode_fps, seconds)
     name = "throughput.json" if (width, height) == (1280, 720) else f"throughput_{width}x{height}.json"
     out = ROOT / "bench" / "results" / name
-    out.write_text(json.dumps({"measured_at": datetime.now(UTC).isoformat(), "machine": platform.machine(),
+    out.write_text(json.dumps({"measured_at": datetime.now(UTC).isoformat(), "commit": commit(ROOT),
+                               "code": code_fingerprint(ROOT), "machine": platform.machine(),
                                "cpus": os.cpu_count(), "clip": f"{seconds:.0f} s {width}x{height} @ {CAMERA_FPS:.0f} fps",
                                "results": rows}, indent=2))
     print(f"→ {out}")
