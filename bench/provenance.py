@@ -45,5 +45,7 @@ def code_fingerprint(root: Path, paths: tuple[str, ...] = MEASURED_PATHS) -> str
 
 
 def commit(root: Path) -> str | None:
-    """``git describe --always --dirty`` of ``root``: the commit a results file was written on."""
-    return _git(root, "describe", "--always", "--dirty")
+    """The commit ``root`` stands on (short hash) when a results file is written; whether the
+    measured code held uncommitted changes is the fingerprint's to say (the results files
+    themselves are always uncommitted then)."""
+    return _git(root, "rev-parse", "--short", "HEAD")
