@@ -51,14 +51,11 @@ def mark_legible(img: Image.Image, painted: list[PaintedPlate]) -> None:
     """After every vehicle of the frame is drawn: a plate whose pasted pixels are at least
     ``LEGIBLE_SHARE`` unchanged (nothing nearer drawn over them) raises its vehicle's
     ``plate_px`` to its width in this frame."""
-    if not painted:
-        return
-    frame = np.asarray(img)
     for plate in painted:
         h, w = plate.pixels.shape[:2]
-        now = frame[plate.top:plate.top + h, plate.left:plate.left + w]
-        if now.shape != plate.pixels.shape:
-            continue
+        if plate.left + w > img.width or plate.top + h > img.height:
+            continue  # rounded one pixel past the frame edge: cut by it
+        now = np.asarray(img.crop((plate.left, plate.top, plate.left + w, plate.top + h)))
         kept = float(np.all(now == plate.pixels, axis=2).mean())
         if kept >= LEGIBLE_SHARE:
             plate.vehicle.plate_px = max(plate.vehicle.plate_px, w)
@@ -482,7 +479,7 @@ class Renderer:
         at = (int(round(left)), int(round(top)))
         img.paste(plate, at)
         if left >= 0 and top >= 0 and right <= self.w and bottom <= self.h:
-            return PaintedPlate(v, at[0], at[1], np.asarray(plate.convert("RGB")).copy())
+            return PaintedPlate(v, at[0], at[1], np.asarray(plate))  # a copy: later drawing leaves it
         return None
 
     def _lights(self, d: ImageDraw.ImageDraw, v: Vehicle, x0: float, x1: float, y: float, towards: bool) -> None:
