@@ -19,6 +19,13 @@ starts confirmed: in a dense swarm a rider's id changes as riders pass in front 
 the fragment that shows the violation may be one the detector saw only dimly. The
 observation names the track it continues (``Observation.continues``): counting takes the
 count line's sides over from it (a bus at 6 fps changed id as it turned across the line).
+A lost track is taken over once: a second new id beginning on it is a second box on the
+vehicle the first new id now follows (a truck at night, its box jumping as it crossed the
+count line, was taken over by two ids, each taking its side of the line, and counted twice).
+A car, bus or truck also carries its class votes on to the id that continues it: a truck
+turning side-on at a junction, under a new id, was read as a bus for the second it took to
+cross the line, and counted as one (not riders: in a swarm the box a lost rider leaves is as
+often the next rider's).
 
 A track is kept in *stretches*: when the tracker re-finds an id after it was unseen for
 longer than ``REFOUND_GAP_S`` and ``REFOUND_INTERVALS`` of its usual observation intervals,
@@ -90,6 +97,7 @@ class TrackMemory:
     scores: deque[float] = field(default_factory=lambda: deque(maxlen=SCORE_HISTORY))  # detection confidences
     confirmed: bool = False
     continues: int | None = None  # the lost track of the same vehicle this one began where (``_continued``)
+    continued_by: int | None = None  # the new id that took this lost track over
     last_at: datetime | None = None
     interval_s: float = 0.0  # seconds between its last two observations
     stretch_from: int = 0  # first frame of the current stretch
@@ -164,6 +172,9 @@ class TrackBook:
                 before = self._continued(box, CLASSES[int(dets.class_id[i])], frame_index, present)
                 if before is not None:
                     mem.continues, mem.confirmed = before.track_id, before.confirmed
+                    before.continued_by = tid
+                    if before.vehicle_class not in TWO_WHEELERS:
+                        mem.votes.update(before.votes)
             elif _refound_elsewhere(mem, box, at):
                 mem.earlier.append(Stretch(first=mem.stretch_from, last=mem.last_frame, crops=tuple(mem.crops)))
                 del mem.earlier[:-MAX_EARLIER_STRETCHES]
@@ -229,11 +240,13 @@ class TrackBook:
     def _continued(self, box: Box, cls: str, frame_index: int, present: set[int]) -> TrackMemory | None:
         """The vehicle a track beginning with ``box`` continues: a track of the same kind lost
         (not in this frame's ``present`` tracks) at most ``CONTINUE_S`` ago whose last box
-        overlaps ``box`` — confirmed ones first, then the most overlapping."""
+        overlaps ``box`` — confirmed ones first, then the most overlapping — and that no other
+        new id has taken over yet (that one is the vehicle now, and a candidate itself once lost)."""
         window = CONTINUE_S * self._fps
         best: tuple[bool, float, TrackMemory] | None = None
         for other in self.tracks.values():
-            if (other.track_id in present or not 0 < frame_index - other.last_frame <= window
+            if (other.track_id in present or other.continued_by is not None
+                    or not 0 < frame_index - other.last_frame <= window
                     or (other.vehicle_class in TWO_WHEELERS) != (cls in TWO_WHEELERS)):
                 continue
             last = other.boxes.get(other.last_frame)

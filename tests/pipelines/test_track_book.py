@@ -266,3 +266,48 @@ def test_one_stretch_when_the_id_comes_back_soon_or_where_it_stood(name: str, ga
     back = 3 + gap_frames + 1
     book.observe(detections(box_after), back, t0 + timedelta(seconds=back / 6), None)
     assert book.stretch(1, 0) == (0, back), name
+
+
+def _one(track_id: int, box: tuple[float, float, float, float], cls: int) -> Detections:
+    return _ids(track_id, box, 0.9, cls)
+
+
+def test_a_lost_track_is_taken_over_once_and_the_next_id_continues_the_one_that_took_it() -> None:
+    """A truck at night crossing the count line, its box jumping: id 1 is lost just short of
+    the line, id 2 takes it over and is counted past it; id 3 begins where 1 was lost, after 2
+    is lost too. 3 continues 2 (the vehicle now), not 1 a second time: one truck, one count."""
+    from pipelines.counting import Counter15
+
+    book = TrackBook(CONFIG, fps=25, lost_frames=30, box_memory_frames=100, confirm_confidence=0.5)
+    counter = Counter15("CAM", CONFIG)  # count line: CONFIG's stop line at y = 300
+    t0 = datetime(2026, 3, 2, tzinfo=UTC)
+    truck = 3
+    frames = [(1, y) for y in (420, 400, 380, 360, 340, 320, 305)]  # below the line, lost on it
+    frames += [(2, y) for y in (330, 300, 260, 240)]  # past it: counted
+    frames += [(3, y) for y in (310, 350, 360, 300, 250, 230)]  # a second box where 1 was lost, jumping
+    for index, (tid, y) in enumerate(frames):
+        box = (560.0, y - 150.0, 720.0, float(y))
+        counter.observe(book.observe(_one(tid, box, truck), index, t0 + timedelta(seconds=index / 25), None))
+    assert book.tracks[2].continues == 1
+    assert book.tracks[3].continues == 2
+    for tid in (1, 2, 3):
+        counter.forget(tid)
+    assert [(b.vehicle_class, b.count) for b in counter.bins() if b.count] == [("truck", 1)]
+
+
+def test_a_new_id_on_a_truck_carries_its_class_votes_and_a_riders_does_not() -> None:
+    """A truck turning side-on is read as a bus for the few frames of its next id: the count
+    takes the class of the vehicle over both ids. A rider's next id may be the next rider."""
+    book = TrackBook(CONFIG, fps=25, lost_frames=30, box_memory_frames=100)
+    t0 = datetime(2026, 3, 2, tzinfo=UTC)
+    truck, bus, motorbike, bicycle = 3, 2, 0, 4
+    for i in range(20):
+        book.observe(_one(1, (560.0, 300.0 - i, 720.0, 450.0 - i), truck), i, t0 + timedelta(seconds=i / 25), None)
+    seen = [book.observe(_one(2, (565.0, 280.0 - i, 725.0, 430.0 - i), bus), 20 + i,
+                         t0 + timedelta(seconds=(20 + i) / 25), None)[0] for i in range(1, 6)]
+    assert seen[-1].continues == 1 and seen[-1].vehicle_class == "truck"
+    for i in range(20):
+        book.observe(_one(5, (100.0, 300.0 - i, 130.0, 360.0 - i), bicycle), i, t0 + timedelta(seconds=i / 25), None)
+    (rider,) = book.observe(_one(6, (101.0, 280.0, 131.0, 340.0), motorbike), 21, t0 + timedelta(seconds=21 / 25),
+                            None)
+    assert rider.continues == 5 and rider.vehicle_class == "motorbike"
