@@ -471,15 +471,17 @@ class CameraPipeline:
         mem = self.book.tracks.get(hit.track_id)
         # only the stretch of the track the violation happened in: after a gap its id may hold another vehicle
         views = self.book.views(hit.track_id, hit.frame_index)
+        opened = self.book.open_views(hit.track_id, hit.frame_index)
         first_of, last_of = self.book.stretch(hit.track_id, hit.frame_index)
         if hit.origin_track_id is not None:  # the same vehicle under its earlier id
             views = sorted(views + self.book.views(hit.origin_track_id), key=lambda v: -v[0])
+            opened = sorted(opened + self.book.open_views(hit.origin_track_id), key=lambda v: -v[0])
         owner = {i: hit.track_id for i in mem.boxes if first_of <= i <= last_of} if mem else {}
         if hit.origin_track_id is not None and hit.origin_track_id in self.book.tracks:
             start = min(owner, default=hit.frame_index + 1)  # before this id began: its earlier id
             owner |= {i: hit.origin_track_id for i in self.book.tracks[hit.origin_track_id].boxes if i < start}
         mine = {i: self.book.tracks[t].boxes[i] for i, t in owner.items()}  # the violating vehicle's boxes
-        plate = self._one_plate_one_vehicle(hit, self._read_plate(views, hit.vehicle_class), mine)
+        plate = self._one_plate_one_vehicle(hit, self._read_plate(views, opened, hit.vehicle_class), mine)
         evidence_path = None
         if self.evidence_root is not None:
             first = hit.frame_index - int(self.options.pre_s * self.fps)
@@ -523,10 +525,15 @@ class CameraPipeline:
         self._plates_read.append((plate.text, ids, dict(boxes)))
         return plate
 
-    def _read_plate(self, crops: list[tuple[float, np.ndarray]], vehicle_class: str) -> PlateRead:
-        if self.plate_reader is None or not crops:
-            return PlateRead(text=None, confidence=None, needs_review=True, crop=crops[0][1] if crops else None)
-        return self.plate_reader.read([crop for _, crop in crops], vehicle_class=vehicle_class)
+    def _read_plate(self, crops: list[tuple[float, np.ndarray]], opened: list[tuple[float, np.ndarray]],
+                    vehicle_class: str) -> PlateRead:
+        """The plate on the track's clear views, then on its views running out of the bottom of
+        the picture (read only where the text stops short of that edge)."""
+        every = [crop for _, crop in crops + opened]
+        if self.plate_reader is None or not every:
+            return PlateRead(text=None, confidence=None, needs_review=True, crop=every[0] if every else None)
+        return self.plate_reader.read(every, vehicle_class=vehicle_class,
+                                      open_below=[False] * len(crops) + [True] * len(opened))
 
     def close(self) -> list[Violation]:
         """End of the stream: end every track and write what is pending (the tracks are

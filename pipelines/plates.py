@@ -11,6 +11,10 @@ letter were read only as the other kind (``analytics.plate_format.read_plate``'s
 a ``0``, ``6`` or ``8`` where the series letter goes is a B, D or G only by guess) in every view
 that gave it: the guess is kept as a suggestion.
 
+A crop may be *open below* (``read``'s ``open_below``): cut by the bottom of the picture with
+the vehicle running on out of it. Its text is read only where it stops short of that edge: a
+plate whose digits the edge cuts through is read with confidence as another plate.
+
 RapidOCR's text detector is run at the size of the (upscaled) crop, not blown up to its
 default 736 px shortest side: a plate crop is small and its text fills it, and at 736 px an
 elongated one-line plate became a 736×2600 picture that took 1–1.5 s on one core and lost
@@ -39,6 +43,7 @@ if TYPE_CHECKING:
     from rapidocr_onnxruntime import RapidOCR
 
 
+CLIPPED_PX = 2  # text this near a crop's open bottom edge (OCR boxes hug their text) may run on past it
 SHORT_NUMBER = re.compile(r"(?:-| )\d{4}$")
 SUGGESTION_CONFIDENCE = 0.8  # below min_confidence: an officer confirms the read
 TWO_WHEELER_PLATE = re.compile(r"^\d{2}-")  # NN-LN NNN.NN: the two-line plate of motorbikes
@@ -83,12 +88,15 @@ class PlateReader:
             self._full_ocr = RapidOCR(intra_op_num_threads=self.threads, inter_op_num_threads=1)
         return self._full_ocr
 
-    def _ocr_lines(self, crop: np.ndarray, *, full_size: bool = False) -> tuple[list[str], float, np.ndarray | None]:
+    def _ocr_lines(self, crop: np.ndarray, *, full_size: bool = False,
+                   ) -> tuple[list[str], float, np.ndarray | None, float]:
+        """The text lines top to bottom, the lowest line score, the text's region of ``crop``
+        with a margin, and the lowest row of any text box (in ``crop``'s pixels, -1 if none)."""
         scale = max(1.0, self._min_h / max(1, crop.shape[0]))
         image = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) if scale > 1 else crop
         result, _ = (self._full_size() if full_size else self._quick())(image)
         if not result:
-            return [], 0.0, None
+            return [], 0.0, None, -1.0
         items = sorted(((np.asarray(box), str(text), float(score)) for box, text, score in result),
                        key=lambda item: float(item[0][:, 1].mean()))
         texts = [text for _, text, _ in items]
@@ -103,33 +111,42 @@ class PlateReader:
         x2, y2 = np.ceil(boxes.max(axis=0)).astype(int)
         pad = 3
         plate = crop[max(0, y1 - pad):y2 + pad, max(0, x1 - pad):x2 + pad]
-        return texts, confidence, plate if plate.size else None
+        return texts, confidence, plate if plate.size else None, float(boxes[:, 1].max())
 
-    def read(self, crops: Sequence[np.ndarray], *, vehicle_class: str | None = None) -> PlateRead:
+    def read(self, crops: Sequence[np.ndarray], *, vehicle_class: str | None = None,
+             open_below: Sequence[bool] = ()) -> PlateRead:
         """``vehicle_class``: a car, bus or truck never carries a two-wheeler's two-line plate
-        (``NN-LN NNN.NN``); such a read of one is kept only as a suggestion for review."""
+        (``NN-LN NNN.NN``); such a read of one is kept only as a suggestion for review.
+        ``open_below[i]``: crop ``i``'s bottom edge is the bottom of the picture, and the vehicle
+        runs on out of it — text reaching within ``CLIPPED_PX`` of that edge may have lost its
+        lower part (a 3 read as a 9), so that crop gives no read."""
         votes: Counter[str] = Counter()
         confident: Counter[str] = Counter()  # valid full-format reads above min_confidence
         straight: set[str] = set()  # texts some view read without a guessed prefix character
         best: dict[str, tuple[float, np.ndarray | None]] = {}
         raw: list[str] = []
         fallback = crops[0] if crops else None
-        for crop in crops:
+        for index, crop in enumerate(crops):
             if crop is None or crop.size == 0:
                 continue
-            lines, confidence, plate = self._ocr_lines(crop)
+            opened = index < len(open_below) and open_below[index]
+            lines, confidence, plate, bottom = self._ocr_lines(crop)
             raw.append(" / ".join(lines))
             parsed = self._parse(lines)
-            if parsed is None:  # the quick look found no plate: look again with the detector at full size
-                lines, confidence, plate = self._ocr_lines(crop, full_size=True)
+            if parsed is None and not (opened and bottom >= crop.shape[0] - CLIPPED_PX):
+                # the quick look found no plate: look again with the detector at full size
+                lines, confidence, plate, bottom = self._ocr_lines(crop, full_size=True)
                 raw.append(" / ".join(lines))
                 parsed = self._parse(lines)
+            if opened and lines and bottom >= crop.shape[0] - CLIPPED_PX:
+                raw.append("(cut off by the bottom of the picture)")
+                continue
             settled = (parsed is not None and not parsed.guessed and confidence >= self._min_conf
                        and not SHORT_NUMBER.search(parsed.text))
             if plate is not None and lines and not settled:
                 # second look at the plate alone, with a margin: text near the plate border is
                 # often clipped by the first detection box
-                lines2, confidence2, _ = self._ocr_lines(self._padded(crop, plate))
+                lines2, confidence2, _, _ = self._ocr_lines(self._padded(crop, plate))
                 parsed2 = self._parse(lines2)
                 if parsed2 is not None and (parsed is None or len(parsed2.text) > len(parsed.text)
                                             or confidence2 > confidence

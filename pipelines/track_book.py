@@ -3,7 +3,8 @@
 Contract: ``TrackBook.observe(detections, frame)`` turns tracked detections into the
 ``Observation`` records the rules read — majority-voted class, ground position, front,
 lane, heading and one-second ground speed — and keeps the boxes needed for evidence and
-a few of the largest crops for plate reading. ``expired(frame_index)`` returns the ids of
+a few of the largest crops for plate reading (``views``), and apart from them the largest of
+boxes running out of the bottom of the picture (``open_views``: the plate may be cut off). ``expired(frame_index)`` returns the ids of
 tracks not seen for longer than the tracker keeps lost tracks.
 
 A track is *confirmed* once the median confidence of its last ``SCORE_HISTORY`` detections
@@ -53,6 +54,7 @@ from pipelines.rules.base import Observation, unseen_too_long
 
 Box = tuple[float, float, float, float]
 MAX_CROPS = 3
+MAX_OPEN_CROPS = 2  # views of a box running out of the bottom of the picture, kept besides the clear ones
 CROP_EDGE_PX = 12.0
 MIN_MEASURABLE_PX = 18
 MAX_DEPTH_METRES_PER_PX = 0.25
@@ -78,6 +80,7 @@ class Stretch:
     first: int
     last: int
     crops: tuple[tuple[float, np.ndarray], ...]
+    open_crops: tuple[tuple[float, np.ndarray], ...] = ()
 
 
 @dataclass
@@ -91,6 +94,7 @@ class TrackMemory:
         default_factory=lambda: deque(maxlen=64))
     boxes: dict[int, Box] = field(default_factory=dict)
     crops: list[tuple[float, np.ndarray]] = field(default_factory=list)  # (rank, crop), see _keep_crop
+    open_crops: list[tuple[float, np.ndarray]] = field(default_factory=list)  # views open below, see open_views
     ground_heading: tuple[float, float] | None = None
     away: bool | None = None  # last seen moving away from the camera (front = far end of the box)
     first_point: tuple[float, float] | None = None  # first measurable ground-contact point (pixels)
@@ -176,9 +180,10 @@ class TrackBook:
                     if before.vehicle_class not in TWO_WHEELERS:
                         mem.votes.update(before.votes)
             elif _refound_elsewhere(mem, box, at):
-                mem.earlier.append(Stretch(first=mem.stretch_from, last=mem.last_frame, crops=tuple(mem.crops)))
+                mem.earlier.append(Stretch(first=mem.stretch_from, last=mem.last_frame, crops=tuple(mem.crops),
+                                           open_crops=tuple(mem.open_crops)))
                 del mem.earlier[:-MAX_EARLIER_STRETCHES]
-                mem.stretch_from, mem.crops = frame_index, []
+                mem.stretch_from, mem.crops, mem.open_crops = frame_index, [], []
             if mem.last_at is not None and at > mem.last_at:
                 mem.interval_s = (at - mem.last_at).total_seconds()
             mem.last_frame, mem.last_at = frame_index, at
@@ -192,10 +197,13 @@ class TrackBook:
             ground = (float(grounds[i][0]), float(grounds[i][1])) if grounds is not None else None
             mem.boxes[frame_index] = box
             # a detector's box often stops a few pixels short of the picture's edge where the
-            # vehicle runs out of it; a box cut at the top or bottom has lost its plate end
+            # vehicle runs out of it; a box cut at the top has lost its plate end, one cut at the
+            # bottom may have (its views are kept apart, for the reader to check)
             if image is not None and not self._cut_above_or_below(box):
                 self._keep_crop(mem, image, box, np.delete(dets.xyxy, i, axis=0),
                                 side_cut=self.cut(box, edge=CROP_EDGE_PX))
+            elif image is not None and self._open_below(box):
+                self._keep_open_crop(mem, image, box, np.delete(dets.xyxy, i, axis=0))
             measurable = self.measurable(box)
             if measurable:
                 if mem.first_point is None:
@@ -258,6 +266,28 @@ class TrackBook:
     def _cut_above_or_below(self, box: Box) -> bool:
         return box[1] <= CROP_EDGE_PX or box[3] >= self._h - CROP_EDGE_PX
 
+    def _open_below(self, box: Box) -> bool:
+        """The box runs out of the bottom of the picture only: its plate end may still be in it."""
+        x1, y1, x2, y2 = box
+        return y2 >= self._h - CROP_EDGE_PX and y1 > CROP_EDGE_PX and x1 > CROP_EDGE_PX and x2 < self._w - CROP_EDGE_PX
+
+    def _keep_open_crop(self, mem: TrackMemory, image: np.ndarray, box: Box, others: np.ndarray) -> None:
+        """Keep a view of a box running out of the bottom of the picture among its
+        ``MAX_OPEN_CROPS`` largest, ranked as clear views are. A vehicle leaving the picture at
+        the bottom is at its largest there, and for some (a bus going away from a camera that
+        looks down the road) only those last views show the plate big enough to read; whether
+        the plate itself is whole in one is for the reader to tell (``PlateReader.read``'s
+        ``open_below``). Kept apart from the clear views so that they never displace one."""
+        rank = (box[3] - box[1]) * (1.0 - _plate_zone_hidden(box, others))
+        if len(mem.open_crops) >= MAX_OPEN_CROPS and rank <= min(r for r, _ in mem.open_crops):
+            return
+        crop = self._painted_crop(image, box, others, side_cut=False)
+        if crop is None:
+            return
+        mem.open_crops.append((rank, crop))
+        mem.open_crops.sort(key=lambda item: -item[0])
+        del mem.open_crops[MAX_OPEN_CROPS:]
+
     def _keep_crop(self, mem: TrackMemory, image: np.ndarray, box: Box, others: np.ndarray, *,
                    side_cut: bool) -> None:
         """Keep the lower part of the vehicle from its biggest views for plate reading, with
@@ -282,6 +312,17 @@ class TrackBook:
             mem.crops[:] = [(r, c) for r, c in mem.crops if r >= 0]
         if len(mem.crops) >= MAX_CROPS and rank <= min(r for r, _ in mem.crops):
             return
+        crop = self._painted_crop(image, box, others, side_cut=side_cut)
+        if crop is None:
+            return
+        mem.crops.append((rank, crop))
+        mem.crops.sort(key=lambda item: -item[0])
+        del mem.crops[MAX_CROPS:]
+
+    @staticmethod
+    def _painted_crop(image: np.ndarray, box: Box, others: np.ndarray, *, side_cut: bool) -> np.ndarray | None:
+        """The lower part of ``box`` with every box in ``others`` painted out, except over its
+        own plate zone; None for an empty crop."""
         h, w = image.shape[:2]
         x1, y1, x2, y2 = box
         pad = 0.08 * (x2 - x1)
@@ -289,7 +330,7 @@ class TrackBook:
         cx0, cy0 = max(0, int(x1 - pad)), max(0, int(top))
         crop = image[cy0:min(h, int(y2 + 2)), cx0:min(w, int(x2 + pad))].copy()
         if crop.size == 0:
-            return
+            return None
         # where this vehicle's own plate can be: lower middle of its box (kept even if a
         # neighbour's loose box reaches into it)
         zx0, zx1 = int(x1 + 0.2 * (x2 - x1)) - cx0, int(x2 - 0.2 * (x2 - x1)) - cx0
@@ -302,9 +343,7 @@ class TrackBook:
             if b > 0 and d > 0 and a < crop.shape[1] and c < crop.shape[0]:
                 crop[max(0, c):max(0, d), max(0, a):max(0, b)] = 128
         crop[max(0, zy0):, max(0, zx0):max(0, zx1)] = own
-        mem.crops.append((rank, crop))
-        mem.crops.sort(key=lambda item: -item[0])
-        del mem.crops[MAX_CROPS:]
+        return crop
 
     def _motion(self, mem: TrackMemory) -> tuple[tuple[float, float] | None, float | None, float]:
         """Image heading and ground speed over about the last second, and the seconds of
@@ -361,6 +400,17 @@ class TrackBook:
                 return list(begun[-1].crops) if begun else []
             return list(mem.crops)
         return list(self._parked_views.get(track_id, (0, []))[1])
+
+    def open_views(self, track_id: int, frame: int | None = None) -> list[tuple[float, np.ndarray]]:
+        """Plate crops of a live track's boxes that ran out of the bottom of the picture, of the
+        stretch holding ``frame`` as in ``views`` (none for a track that ended standing)."""
+        mem = self.tracks.get(track_id)
+        if mem is None:
+            return []
+        if frame is not None and frame < mem.stretch_from:
+            begun = [s for s in mem.earlier if s.first <= frame]
+            return list(begun[-1].open_crops) if begun else []
+        return list(mem.open_crops)
 
     def stretch(self, track_id: int, frame: int) -> tuple[int, int]:
         """First and last frame of the stretch of a live track that holds ``frame`` (or the

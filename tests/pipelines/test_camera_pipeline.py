@@ -441,7 +441,7 @@ def test_two_cars_parked_nose_to_tail_far_up_the_picture_are_two_stops() -> None
 class OnePlateReader:
     """Reads the same plate, confidently, on whatever it is shown."""
 
-    def read(self, crops, *, vehicle_class=None):  # type: ignore[no-untyped-def]
+    def read(self, crops, *, vehicle_class=None, open_below=()):  # type: ignore[no-untyped-def]
         from pipelines.plates import PlateRead
         return PlateRead(text="68A-123.45", confidence=0.99, needs_review=False, crop=crops[0])
 

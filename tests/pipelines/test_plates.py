@@ -60,13 +60,15 @@ def test_plate_text_from_ocr_lines(lines: list[str], expected: str | None) -> No
 class _ScriptedReads(PlateReader):
     """The vote over crops, with what OCR saw on each crop given (the OCR itself is tested above)."""
 
-    def __init__(self, reads: list[tuple[list[str], float]]) -> None:
+    def __init__(self, reads: list[tuple]) -> None:  # type: ignore[type-arg]
+        """``reads``: (lines, score) or (lines, score, lowest text row) for each look in turn."""
         super().__init__(threads=1)
         self._reads = iter(reads)
 
-    def _ocr_lines(self, crop: np.ndarray, *, full_size: bool = False) -> tuple[list[str], float, np.ndarray | None]:
-        lines, confidence = next(self._reads)
-        return lines, confidence, crop
+    def _ocr_lines(self, crop: np.ndarray, *, full_size: bool = False,
+                   ) -> tuple[list[str], float, np.ndarray | None, float]:
+        lines, confidence, *bottom = next(self._reads)
+        return lines, confidence, crop, float(bottom[0]) if bottom else crop.shape[0] / 2
 
 
 @pytest.mark.parametrize(("cls", "reads", "text", "review"), [
@@ -108,3 +110,38 @@ def test_a_plate_whose_series_letter_no_view_read_as_a_letter_goes_to_review(
     assert text is None or read.text == text
     assert read.text is not None
     assert (read.confidence or 0) <= 0.8 if review else (read.confidence or 0) >= 0.85
+
+
+@pytest.mark.parametrize(("name", "reads", "open_below", "text"), [
+    ("text stopping short of the picture's bottom edge", [(["17B-794.43"], 0.99, 30)], [True], "17B-794.43"),
+    ("text reaching the picture's bottom edge: it may run on past it",
+     [(["17B-794.48"], 0.99, 39), (["17B-794.48"], 0.99, 39)], [True], None),
+    ("the same text in a view with road below it", [(["17B-794.48"], 0.99, 39)], [False], "17B-794.48"),
+    ("a clear view's read, then a view whose text runs out of the picture",
+     [(["17B-794.43"], 0.99, 20), (["17B-794.48"], 0.99, 39), (["17B-794.48"], 0.99, 39)], [False, True],
+     "17B-794.43"),
+])
+def test_a_view_open_below_gives_no_read_where_its_text_reaches_the_picture_edge(
+        name: str, reads: list, open_below: list[bool], text: str | None) -> None:
+    """A bus leaving the picture at the bottom: its largest views, the only ones with its plate
+    big enough to read, are cut by the picture's edge. Text that ends at that edge may have lost
+    its lower part (a 3 read as an 8), so such a view gives nothing; text above it is whole."""
+    crop = np.full((40, 80, 3), 200, np.uint8)
+    read = _ScriptedReads(reads).read([crop] * len(open_below), vehicle_class="bus", open_below=open_below)
+    assert read.text == text, name
+    assert read.needs_review == (text is None), name
+
+
+def test_rendered_plate_cut_by_the_picture_edge_is_not_read_and_one_above_it_is() -> None:
+    """Real OCR on a rendered one-line plate, whole, then with the picture ending through it."""
+    import cv2
+
+    crop = np.full((150, 420, 3), (30, 120, 200), np.uint8)
+    cv2.rectangle(crop, (120, 100), (300, 138), (40, 200, 240), -1)
+    cv2.putText(crop, "17B-794.43", (128, 130), cv2.FONT_HERSHEY_SIMPLEX, 0.85, (20, 20, 20), 2, cv2.LINE_AA)
+    reader = PlateReader(threads=1)
+    whole = reader.read([crop], vehicle_class="bus", open_below=[True])
+    assert whole.text == "17B-794.43"
+    # the picture ends through the digits: unguarded, RapidOCR reads this as 17B-784.43 at 0.86
+    cut = reader.read([crop[:124]], vehicle_class="bus", open_below=[True])
+    assert cut.text is None and cut.needs_review

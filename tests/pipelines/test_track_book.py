@@ -47,6 +47,22 @@ def test_a_box_cut_by_the_frame_edge_gives_no_crop() -> None:
     assert book.tracks[1].crops == []
 
 
+def test_boxes_running_out_of_the_bottom_are_kept_apart_and_never_displace_a_clear_view() -> None:
+    """A bus going away leaves the picture at the bottom, at its largest: its two largest such
+    views are kept as open views (the reader checks the plate is whole), its clear ones stay."""
+    book = TrackBook(CONFIG, fps=25, lost_frames=30, box_memory_frames=100)
+    t0 = datetime(2026, 3, 2, tzinfo=UTC)
+    clear = [(400, 400 - 20 * i, 640, 600 + 10 * i) for i in range(3)]  # 200, 230, 260 px tall
+    leaving = [(380, 380 - 30 * i, 660, 719) for i in range(3)]  # 339, 369, 399 px, cut by the bottom
+    top_cut = [(380, 1, 660, 719)]  # cut at both ends
+    for i, box in enumerate(clear + leaving + top_cut):
+        book.observe(detections(box), i, t0 + timedelta(seconds=i / 25), frame_with_plates(box))
+    assert [r for r, _ in book.views(1)] == [260, 230, 200]
+    assert [r for r, _ in book.open_views(1)] == [399, 369]
+    assert all(crop.shape[0] == 720 - int(y1 + 0.3 * (719 - y1)) for (_, crop), (_, y1, _, _) in
+               zip(book.open_views(1), leaving[::-1]))  # down to the picture's bottom edge
+
+
 def test_at_6_fps_a_heading_comes_after_two_frame_gaps_and_a_speed_after_three() -> None:
     config, _ = _calibrated()  # 5 cm of road per pixel
     book = TrackBook(config, fps=6, lost_frames=9, box_memory_frames=60)
