@@ -279,14 +279,7 @@ class TrackBook:
         the plate itself is whole in one is for the reader to tell (``PlateReader.read``'s
         ``open_below``). Kept apart from the clear views so that they never displace one."""
         rank = (box[3] - box[1]) * (1.0 - _plate_zone_hidden(box, others))
-        if len(mem.open_crops) >= MAX_OPEN_CROPS and rank <= min(r for r, _ in mem.open_crops):
-            return
-        crop = self._painted_crop(image, box, others, side_cut=False)
-        if crop is None:
-            return
-        mem.open_crops.append((rank, crop))
-        mem.open_crops.sort(key=lambda item: -item[0])
-        del mem.open_crops[MAX_OPEN_CROPS:]
+        self._rank_in(mem.open_crops, MAX_OPEN_CROPS, rank, image, box, others, side_cut=False)
 
     def _keep_crop(self, mem: TrackMemory, image: np.ndarray, box: Box, others: np.ndarray, *,
                    side_cut: bool) -> None:
@@ -310,14 +303,20 @@ class TrackBook:
         rank = (box[2] - box[0]) - self._w if side_cut else (box[3] - box[1]) * (1.0 - _plate_zone_hidden(box, others))
         if not side_cut:
             mem.crops[:] = [(r, c) for r, c in mem.crops if r >= 0]
-        if len(mem.crops) >= MAX_CROPS and rank <= min(r for r, _ in mem.crops):
+        self._rank_in(mem.crops, MAX_CROPS, rank, image, box, others, side_cut=side_cut)
+
+    def _rank_in(self, views: list[tuple[float, np.ndarray]], limit: int, rank: float, image: np.ndarray, box: Box,
+                 others: np.ndarray, *, side_cut: bool) -> None:
+        """Put ``box``'s crop among ``views`` (the ``limit`` best, highest rank first) if it ranks
+        there; the crop is cut out only then."""
+        if len(views) >= limit and rank <= min(r for r, _ in views):
             return
         crop = self._painted_crop(image, box, others, side_cut=side_cut)
         if crop is None:
             return
-        mem.crops.append((rank, crop))
-        mem.crops.sort(key=lambda item: -item[0])
-        del mem.crops[MAX_CROPS:]
+        views.append((rank, crop))
+        views.sort(key=lambda item: -item[0])
+        del views[limit:]
 
     @staticmethod
     def _painted_crop(image: np.ndarray, box: Box, others: np.ndarray, *, side_cut: bool) -> np.ndarray | None:

@@ -29,7 +29,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -140,20 +140,45 @@ def violation_vehicle(truth: dict, violation: Violation, log: TrackLog, mapping:
 
 
 def truth_counts(truth: dict, line: tuple[tuple[float, float], tuple[float, float]]) -> dict[str, int]:
-    (x1, y1), (x2, y2) = line
-    xmin, xmax = min(x1, x2) - 20, max(x1, x2) + 20
+    """Vehicles per class whose ground-contact point was seen on both sides of ``line``."""
     counts: Counter[str] = Counter()
     for vehicle in truth["vehicles"]:
-        sides = set()
-        for s in vehicle["samples"]:
-            point = ((s[1] + s[3]) / 2, s[4])
-            if xmin <= point[0] <= xmax:
-                d = side_of_line(line, point) / max(1.0, float(np.hypot(x2 - x1, y2 - y1)))
-                if abs(d) >= 2.0:
-                    sides.add(d > 0)
-        if len(sides) == 2:
+        if _crossing_frame(vehicle, line) is not None:
             counts[vehicle["class"]] += 1
     return dict(counts)
+
+
+def truth_count_bins(truth: dict, line: tuple[tuple[float, float], tuple[float, float]],
+                     ) -> Counter[tuple[datetime, str]]:
+    """Vehicles per (15-minute bin start UTC, class), each in the bin of the frame it had
+    been seen on both sides of ``line`` by — as the pipeline bins its counts."""
+    start = datetime.fromisoformat(truth["start_utc"])
+    fps = float(truth["fps"])
+    bins: Counter[tuple[datetime, str]] = Counter()
+    for vehicle in truth["vehicles"]:
+        frame = _crossing_frame(vehicle, line)
+        if frame is not None:
+            at = start + timedelta(seconds=frame / fps)
+            bins[(at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0), vehicle["class"])] += 1
+    return bins
+
+
+def _crossing_frame(vehicle: dict, line: tuple[tuple[float, float], tuple[float, float]]) -> int | None:
+    """The first frame by which the vehicle's ground-contact point (within the line's extent
+    and 2 px clear of it) had been seen on both sides of ``line``; None if it never was."""
+    (x1, y1), (x2, y2) = line
+    xmin, xmax = min(x1, x2) - 20, max(x1, x2) + 20
+    length = max(1.0, float(np.hypot(x2 - x1, y2 - y1)))
+    sides = set()
+    for s in vehicle["samples"]:
+        point = ((s[1] + s[3]) / 2, s[4])
+        if xmin <= point[0] <= xmax:
+            d = side_of_line(line, point) / length
+            if abs(d) >= 2.0:
+                sides.add(d > 0)
+                if len(sides) == 2:
+                    return int(s[0])
+    return None
 
 
 def observable(truth: dict, event: dict, vehicle: dict | None,

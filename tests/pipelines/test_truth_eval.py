@@ -131,3 +131,26 @@ def test_legible_plates_score_exact_reads_and_count_confident_wrong_ones() -> No
     s = score(truth, found, log, counts_pred={}, count_line=((0.0, 0.0), (1.0, 0.0)), types=["wrong_way"])
     assert (s.plates_legible, s.plates_exact, s.plates_wrong_unflagged, s.plates_exact_flagged) == (4, 2, 1, 1)
     assert len(s.plate_misses) == 2 and "29A-555.58" in s.plate_misses[0] and "needs review" in s.plate_misses[1]
+
+
+def test_truth_counts_fall_in_the_bin_of_the_frame_the_vehicle_had_crossed_by() -> None:
+    """Line y = 300; 25 fps from 08:29:50 (Vietnam). A car crossing 8 s in is in the 08:15 bin
+    (UTC 01:15), a bus crossing 12 s in in the 08:30 one; a rider that turns back before the
+    line, and one crossing beside the line's extent, are not counted."""
+    from pipelines.truth_eval import truth_count_bins, truth_counts
+
+    def vehicle(track_id: int, cls: str, x: float, ys: list[tuple[int, float]]) -> dict:
+        return {"track_id": track_id, "class": cls,
+                "samples": [[f, x - 20, y - 40, x + 20, y, None, None, 1.0] for f, y in ys]}
+
+    truth = {"start_utc": "2026-03-02T01:29:50+00:00", "fps": 25, "vehicles": [
+        vehicle(1, "car", 500, [(150, 340), (200, 303), (201, 299), (205, 290)]),  # 2 px clear at frame 205
+        vehicle(2, "bus", 500, [(280, 320), (300, 250)]),
+        vehicle(3, "motorbike", 500, [(100, 340), (110, 301), (120, 340)]),
+        vehicle(4, "car", 1200, [(100, 340), (110, 250)]),
+    ]}
+    line = ((400.0, 300.0), (880.0, 300.0))
+    bins = truth_count_bins(truth, line)
+    assert dict(bins) == {(datetime(2026, 3, 2, 1, 15, tzinfo=UTC), "car"): 1,
+                          (datetime(2026, 3, 2, 1, 30, tzinfo=UTC), "bus"): 1}
+    assert truth_counts(truth, line) == {"car": 1, "bus": 1}

@@ -1,0 +1,144 @@
+"""15-minute traffic counts against simulator ground truth: the figure a planner reads.
+
+For each shipped scene geometry × condition, ``--minutes`` (default 15) of ordinary traffic
+(violation rates as configured, not boosted as on the accuracy bench) are rendered with a
+fresh seed so that the scored stretch is exactly one 15-minute bin of the pipeline's
+``count_bins`` (from ``simulator.clip.DEFAULT_START``, 08:30 in Vietnam), with ``--head``
+seconds before it and ``--tail`` after, as a camera that runs on. The full pipeline (detector
+as configured, tracker, counting; no plates or evidence, which do not change a count) runs
+through all of it; its count for that bin, per class over every movement, is compared with
+the truth vehicles whose ground-contact point crossed the same count line in that bin
+(``truth_eval.truth_count_bins``).
+
+Run: .venv/bin/python bench/bench_counts.py [--minutes 15] [--scenes a,b] [--conditions day,night] [--seed 9101]
+→ prints each clip, then per class over all clips: counted, truth, error; writes
+bench/results/counts_<detector>.json (with the commit and a fingerprint of the measured code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipelines.model_training import offline_ultralytics  # noqa: E402
+
+offline_ultralytics(ROOT / "data" / "runtime" / "ultralytics")
+
+from analytics.scene_config import load_scene_config  # noqa: E402
+from bench.provenance import code_fingerprint, commit  # noqa: E402
+from pipelines.counting import count_line  # noqa: E402
+from pipelines.truth_eval import load_truth, truth_count_bins  # noqa: E402
+from pipelines.video_job import process_file  # noqa: E402
+from simulator.clip import DEFAULT_START, render_clip  # noqa: E402
+from simulator.world import SimScene, load_sim_scene  # noqa: E402
+
+SCENES = ROOT / "data" / "scenes" / "sim"
+CONDITIONS = {
+    "day": {},
+    "night": {"lighting": "night"},
+    "rain": {"weather": "rain", "noise": 7.0},
+    "swarm": {"traffic_scale": 2.0},
+    "6fps": {"frame": {"width": 1280, "height": 720, "fps": 6.0}},
+}
+DEFAULT_SEED = 9101
+HEAD_S = 4.0
+TAIL_S = 8.0
+
+
+def variant(scene: SimScene, condition: str) -> SimScene:
+    data = scene.model_dump()
+    extra = dict(CONDITIONS[condition])
+    data["traffic"]["vehicles_per_minute"] *= float(extra.pop("traffic_scale", 1.0))  # type: ignore[arg-type]
+    return SimScene.model_validate({**data, **extra})
+
+
+def measure(scene: SimScene, condition: str, *, seed: int, minutes: float, head_s: float, tail_s: float,
+            detector: str, work: Path, models: Path) -> dict:
+    """Render and run one clip; its row: per class the pipeline's count and the truth in the bin."""
+    bin_start = DEFAULT_START
+    clip = render_clip(variant(scene, condition), seconds=head_s + 60 * minutes + tail_s, seed=seed,
+                       out_dir=work, name=f"{scene.name}_{condition}_{seed}",
+                       start_utc=bin_start - timedelta(seconds=head_s))
+    started = time.perf_counter()
+    summary = process_file(clip.video, camera_id="BENCH", detector=detector, evidence_root=None,
+                           scenes_dir=ROOT / "data" / "scenes" / "cameras", models_dir=models, read_plates=False)
+    elapsed = time.perf_counter() - started
+    result = summary.result
+    counted: Counter[str] = Counter()
+    for b in result.count_bins:
+        if b.bin_start == bin_start:
+            counted[b.vehicle_class] += b.count
+    truth_bins = truth_count_bins(load_truth(clip.truth), count_line(load_scene_config(clip.scene_config)))
+    truth = Counter({cls: n for (start, cls), n in truth_bins.items() if start == bin_start})
+    clip.video.unlink(missing_ok=True)  # 15 minutes of video: ≈0.3 GB a clip
+    return {"scene": scene.name, "condition": condition, "seed": seed, "status": result.run.status,
+            "detector": result.run.detector, "frames": result.run.frames_read, "seconds": round(elapsed, 1),
+            "bin_start_utc": bin_start.isoformat(), "counted": dict(counted), "truth": dict(truth)}
+
+
+def summarise(rows: list[dict]) -> dict:
+    """Per class over all clips: counted, truth, the error of the sum, and the largest error of
+    one clip's bin (each bin is what a planner reads)."""
+    counted: Counter[str] = Counter()
+    truth: Counter[str] = Counter()
+    worst: dict[str, float] = {}
+    for row in rows:
+        counted.update(row["counted"])
+        truth.update(row["truth"])
+        for cls, n in row["truth"].items():
+            if n:
+                worst[cls] = max(worst.get(cls, 0.0), abs(row["counted"].get(cls, 0) - n) / n)
+    classes = sorted(set(truth) | set(counted))
+    return {cls: {"counted": counted[cls], "truth": truth[cls],
+                  "error": round(abs(counted[cls] - truth[cls]) / truth[cls], 3) if truth[cls] else None,
+                  "worst_bin_error": round(worst[cls], 3) if cls in worst else None} for cls in classes}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--detector", default="yolo", choices=["yolo", "motion"])
+    parser.add_argument("--minutes", type=float, default=15.0, help="scored minutes per clip (one count bin)")
+    parser.add_argument("--head", type=float, default=HEAD_S)
+    parser.add_argument("--tail", type=float, default=TAIL_S)
+    parser.add_argument("--scenes", default="")
+    parser.add_argument("--conditions", default="day")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--models", type=Path, default=ROOT / "data" / "models")
+    parser.add_argument("--out", type=Path, default=None, help="results file (default bench/results/counts_<detector>.json)")
+    args = parser.parse_args()
+    scenes = [load_sim_scene(p) for p in sorted(SCENES.glob("*.yaml"))
+              if not args.scenes or p.stem in args.scenes.split(",")]
+    code = code_fingerprint(ROOT)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="matthan-counts-") as tmp:
+        for scene in scenes:
+            for condition in args.conditions.split(","):
+                row = measure(scene, condition, seed=args.seed, minutes=args.minutes, head_s=args.head,
+                              tail_s=args.tail, detector=args.detector, work=Path(tmp), models=args.models)
+                rows.append(row)
+                print(f"{scene.name:<18} {condition:<6} {row['status']:<7} {row['seconds']:>7.1f} s  "
+                      + "  ".join(f"{cls} {row['counted'].get(cls, 0)}/{n}" for cls, n in sorted(row["truth"].items())),
+                      flush=True)
+    summary = summarise(rows)
+    print(json.dumps(summary, indent=2))
+    out = args.out or ROOT / "bench" / "results" / f"counts_{args.detector}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "commit": commit(ROOT),
+                               "code": code, "machine": platform.machine(), "minutes": args.minutes,
+                               "head_s": args.head, "tail_s": args.tail, "seed": args.seed,
+                               "summary": summary, "clips": rows}, indent=2, ensure_ascii=False))
+    print(f"→ {out}")
+
+
+if __name__ == "__main__":
+    main()
