@@ -11,6 +11,7 @@ the truth vehicles whose ground-contact point crossed the same count line in tha
 (``truth_eval.truth_count_bins``).
 
 Run: .venv/bin/python bench/bench_counts.py [--minutes 15] [--scenes a,b] [--conditions day,night] [--seed 9101]
+[--jobs 2] (clips measured side by side, one single-threaded process each: ``pipelines.worker``)
 → prints each clip, then per class over all clips: counted, truth, error; writes
 bench/results/counts_<detector>.json (with the commit and a fingerprint of the measured code).
 """
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -39,6 +41,7 @@ from bench.provenance import code_fingerprint, commit  # noqa: E402
 from pipelines.counting import count_line  # noqa: E402
 from pipelines.truth_eval import load_truth, truth_count_bins  # noqa: E402
 from pipelines.video_job import process_file  # noqa: E402
+from pipelines.worker import init_worker  # noqa: E402
 from simulator.clip import DEFAULT_START, render_clip  # noqa: E402
 from simulator.world import SimScene, load_sim_scene  # noqa: E402
 
@@ -65,6 +68,7 @@ def variant(scene: SimScene, condition: str) -> SimScene:
 def measure(scene: SimScene, condition: str, *, seed: int, minutes: float, head_s: float, tail_s: float,
             detector: str, work: Path, models: Path) -> dict:
     """Render and run one clip; its row: per class the pipeline's count and the truth in the bin."""
+    offline_ultralytics(ROOT / "data" / "runtime" / "ultralytics")  # again in a pool's process
     bin_start = DEFAULT_START
     clip = render_clip(variant(scene, condition), seconds=head_s + 60 * minutes + tail_s, seed=seed,
                        out_dir=work, name=f"{scene.name}_{condition}_{seed}",
@@ -115,27 +119,30 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--models", type=Path, default=ROOT / "data" / "models")
     parser.add_argument("--out", type=Path, default=None, help="results file (default bench/results/counts_<detector>.json)")
+    parser.add_argument("--jobs", type=int, default=1, help="clips measured at once, one process each")
     args = parser.parse_args()
     scenes = [load_sim_scene(p) for p in sorted(SCENES.glob("*.yaml"))
               if not args.scenes or p.stem in args.scenes.split(",")]
     code = code_fingerprint(ROOT)
     rows = []
-    with tempfile.TemporaryDirectory(prefix="matthan-counts-") as tmp:
-        for scene in scenes:
-            for condition in args.conditions.split(","):
-                row = measure(scene, condition, seed=args.seed, minutes=args.minutes, head_s=args.head,
-                              tail_s=args.tail, detector=args.detector, work=Path(tmp), models=args.models)
-                rows.append(row)
-                print(f"{scene.name:<18} {condition:<6} {row['status']:<7} {row['seconds']:>7.1f} s  "
-                      + "  ".join(f"{cls} {row['counted'].get(cls, 0)}/{n}" for cls, n in sorted(row["truth"].items())),
-                      flush=True)
+    with tempfile.TemporaryDirectory(prefix="matthan-counts-") as tmp, \
+            ProcessPoolExecutor(max_workers=max(1, args.jobs), initializer=init_worker if args.jobs > 1 else None) as pool:
+        futures = [pool.submit(measure, scene, condition, seed=args.seed, minutes=args.minutes, head_s=args.head,
+                               tail_s=args.tail, detector=args.detector, work=Path(tmp), models=args.models)
+                   for scene in scenes for condition in args.conditions.split(",")]
+        for future in futures:
+            row = future.result()
+            rows.append(row)
+            print(f"{row['scene']:<18} {row['condition']:<6} {row['status']:<7} {row['seconds']:>7.1f} s  "
+                  + "  ".join(f"{cls} {row['counted'].get(cls, 0)}/{n}" for cls, n in sorted(row["truth"].items())),
+                  flush=True)
     summary = summarise(rows)
     print(json.dumps(summary, indent=2))
     out = args.out or ROOT / "bench" / "results" / f"counts_{args.detector}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "commit": commit(ROOT),
                                "code": code, "machine": platform.machine(), "minutes": args.minutes,
-                               "head_s": args.head, "tail_s": args.tail, "seed": args.seed,
+                               "head_s": args.head, "tail_s": args.tail, "seed": args.seed, "jobs": args.jobs,
                                "summary": summary, "clips": rows}, indent=2, ensure_ascii=False))
     print(f"→ {out}")
 
