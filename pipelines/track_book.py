@@ -23,6 +23,8 @@ count line's sides over from it (a bus at 6 fps changed id as it turned across t
 A lost track is taken over once: a second new id beginning on it is a second box on the
 vehicle the first new id now follows (a truck at night, its box jumping as it crossed the
 count line, was taken over by two ids, each taking its side of the line, and counted twice).
+Nor is a track taken over by a box lying far back along the way it was going: a bus entering
+the picture at the bottom had taken the place of a car lost as it drove away up the road.
 A car, bus or truck also carries its class votes on to the id that continues it: a truck
 turning side-on at a junction, under a new id, was read as a bus for the second it took to
 cross the line, and counted as one (not riders: in a swarm the box a lost rider leaves is as
@@ -68,6 +70,8 @@ MIN_HEADING_S = 0.3
 MIN_SPEED_S = 0.4
 SCORE_HISTORY = 10
 CONTINUE_S = 0.5
+BACKWARD_FRAMES = 8  # the way a lost track was going: over its last boxes
+BACKWARD_SHARE = 0.5
 REFOUND_GAP_S = 0.3
 REFOUND_INTERVALS = 3
 STAY_IOU = 0.3
@@ -249,7 +253,11 @@ class TrackBook:
         """The vehicle a track beginning with ``box`` continues: a track of the same kind lost
         (not in this frame's ``present`` tracks) at most ``CONTINUE_S`` ago whose last box
         overlaps ``box`` — confirmed ones first, then the most overlapping — and that no other
-        new id has taken over yet (that one is the vehicle now, and a candidate itself once lost)."""
+        new id has taken over yet (that one is the vehicle now, and a candidate itself once lost).
+        Not one ``box`` lies behind, by more than ``BACKWARD_SHARE`` of its last box's height
+        against the way it was going: a vehicle does not jump back (a bus entering the picture
+        at the bottom, its first box overlapping that of a car lost as it drove away up the
+        road, had taken the car's place, and the car's next id could not)."""
         window = CONTINUE_S * self._fps
         best: tuple[bool, float, TrackMemory] | None = None
         for other in self.tracks.values():
@@ -259,7 +267,7 @@ class TrackBook:
                 continue
             last = other.boxes.get(other.last_frame)
             overlap = box_iou(last, box) if last is not None else 0.0
-            if overlap >= 0.1 and (best is None or (other.confirmed, overlap) > best[:2]):
+            if overlap >= 0.1 and not _behind(other, box) and (best is None or (other.confirmed, overlap) > best[:2]):
                 best = (other.confirmed, overlap, other)
         return best[2] if best is not None else None
 
@@ -420,6 +428,22 @@ class TrackBook:
         spans = [(s.first, s.last) for s in mem.earlier] + [(mem.stretch_from, mem.last_frame)]
         begun = [span for span in spans if span[0] <= frame]
         return begun[-1] if begun else spans[0]
+
+
+def _behind(mem: TrackMemory, box: Box) -> bool:
+    """``box`` lies back along ``mem``'s way over its last ``BACKWARD_FRAMES`` boxes by more than
+    ``BACKWARD_SHARE`` of its last box's height (bottom centres; a track that barely moved has
+    no way to go back along)."""
+    frames = sorted(mem.boxes)[-BACKWARD_FRAMES:]
+    if len(frames) < 2:
+        return False
+    (ax1, _, ax2, ay2), (bx1, by1, bx2, by2) = mem.boxes[frames[0]], mem.boxes[frames[-1]]
+    wx, wy = (bx1 + bx2 - ax1 - ax2) / 2, by2 - ay2
+    norm = float(np.hypot(wx, wy))
+    if norm < 0.1 * (by2 - by1):
+        return False
+    along = ((box[0] + box[2] - bx1 - bx2) / 2 * wx + (box[3] - by2) * wy) / norm
+    return along < -BACKWARD_SHARE * (by2 - by1)
 
 
 def _refound_elsewhere(mem: TrackMemory, box: Box, at: datetime) -> bool:

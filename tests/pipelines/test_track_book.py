@@ -327,3 +327,21 @@ def test_a_new_id_on_a_truck_carries_its_class_votes_and_a_riders_does_not() -> 
     (rider,) = book.observe(_one(6, (101.0, 280.0, 131.0, 340.0), motorbike), 21, t0 + timedelta(seconds=21 / 25),
                             None)
     assert rider.continues == 5 and rider.vehicle_class == "motorbike"
+
+
+@pytest.mark.parametrize(("name", "first_box", "continues"), [
+    ("a box entering at the bottom, behind a car lost driving up the road", (560.0, 520.0, 760.0, 719.0), None),
+    ("the car's next id, further up its way", (545.0, 380.0, 705.0, 520.0), 1),
+    ("a box a little back along its way (a jumpy box at night)", (560.0, 460.0, 720.0, 600.0), 1),
+])
+def test_a_new_id_does_not_continue_a_vehicle_it_lies_far_behind(
+        name: str, first_box: tuple[float, float, float, float], continues: int | None) -> None:
+    """Cầu Tân Đệ: a car drove away up the road and was lost; a bus entering at the bottom of
+    the picture, first read as a car, overlapped its last box — it must not take the car's place."""
+    book = TrackBook(CONFIG, fps=25, lost_frames=30, box_memory_frames=100)
+    t0 = datetime(2026, 3, 2, tzinfo=UTC)
+    for i in range(8):  # up the picture 12 px a frame; last box (560, 436, 720, 576)
+        box = (560.0, 520.0 - 12 * i, 720.0, 660.0 - 12 * i)
+        book.observe(_one(1, box, 1), i, t0 + timedelta(seconds=i / 25), None)
+    (obs,) = book.observe(_one(2, first_box, 1), 9, t0 + timedelta(seconds=9 / 25), None)
+    assert obs.continues == continues, name
