@@ -67,9 +67,10 @@ CONDITIONS = {
 VIOLATION_BOOST = 3.0  # violation rates ×3 so that each clip holds enough events (traffic unchanged)
 
 
-def variant(scene: SimScene, condition: str) -> SimScene:
+def variant(scene: SimScene, condition: str, boost: float = VIOLATION_BOOST) -> SimScene:
+    """``scene`` under ``condition``, its violation rates × ``boost``."""
     data = scene.model_dump()
-    data["violations"] = {k: min(1.0, v * VIOLATION_BOOST) for k, v in data["violations"].items()}
+    data["violations"] = {k: min(1.0, v * boost) for k, v in data["violations"].items()}
     extra = dict(CONDITIONS[condition])
     scale = float(extra.pop("traffic_scale", 1.0))  # type: ignore[arg-type]
     data["traffic"]["vehicles_per_minute"] *= scale

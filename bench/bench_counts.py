@@ -1,6 +1,6 @@
 """15-minute traffic counts against simulator ground truth: the figure a planner reads.
 
-For each shipped scene geometry × condition, ``--minutes`` (default 15) of ordinary traffic
+For each shipped scene geometry × condition (those of ``bench_accuracy``), ``--minutes`` (default 15) of ordinary traffic
 (violation rates as configured, not boosted as on the accuracy bench) are rendered with a
 fresh seed so that the scored stretch is exactly one 15-minute bin of the pipeline's
 ``count_bins`` (from ``simulator.clip.DEFAULT_START``, 08:30 in Vietnam), with ``--head``
@@ -37,6 +37,7 @@ from pipelines.model_training import offline_ultralytics  # noqa: E402
 offline_ultralytics(ROOT / "data" / "runtime" / "ultralytics")
 
 from analytics.scene_config import load_scene_config  # noqa: E402
+from bench.bench_accuracy import variant  # noqa: E402  (the same conditions, violation rates not boosted)
 from bench.provenance import code_fingerprint, commit  # noqa: E402
 from pipelines.counting import count_line  # noqa: E402
 from pipelines.truth_eval import load_truth, truth_count_bins  # noqa: E402
@@ -46,31 +47,16 @@ from simulator.clip import DEFAULT_START, render_clip  # noqa: E402
 from simulator.world import SimScene, load_sim_scene  # noqa: E402
 
 SCENES = ROOT / "data" / "scenes" / "sim"
-CONDITIONS = {
-    "day": {},
-    "night": {"lighting": "night"},
-    "rain": {"weather": "rain", "noise": 7.0},
-    "swarm": {"traffic_scale": 2.0},
-    "6fps": {"frame": {"width": 1280, "height": 720, "fps": 6.0}},
-}
 DEFAULT_SEED = 9101
 HEAD_S = 4.0
 TAIL_S = 8.0
 
 
-def variant(scene: SimScene, condition: str) -> SimScene:
-    data = scene.model_dump()
-    extra = dict(CONDITIONS[condition])
-    data["traffic"]["vehicles_per_minute"] *= float(extra.pop("traffic_scale", 1.0))  # type: ignore[arg-type]
-    return SimScene.model_validate({**data, **extra})
-
-
 def measure(scene: SimScene, condition: str, *, seed: int, minutes: float, head_s: float, tail_s: float,
             detector: str, work: Path, models: Path) -> dict:
     """Render and run one clip; its row: per class the pipeline's count and the truth in the bin."""
-    offline_ultralytics(ROOT / "data" / "runtime" / "ultralytics")  # again in a pool's process
     bin_start = DEFAULT_START
-    clip = render_clip(variant(scene, condition), seconds=head_s + 60 * minutes + tail_s, seed=seed,
+    clip = render_clip(variant(scene, condition, boost=1.0), seconds=head_s + 60 * minutes + tail_s, seed=seed,
                        out_dir=work, name=f"{scene.name}_{condition}_{seed}",
                        start_utc=bin_start - timedelta(seconds=head_s))
     started = time.perf_counter()

@@ -286,8 +286,7 @@ class TrackBook:
         looks down the road) only those last views show the plate big enough to read; whether
         the plate itself is whole in one is for the reader to tell (``PlateReader.read``'s
         ``open_below``). Kept apart from the clear views so that they never displace one."""
-        rank = (box[3] - box[1]) * (1.0 - _plate_zone_hidden(box, others))
-        self._rank_in(mem.open_crops, MAX_OPEN_CROPS, rank, image, box, others, side_cut=False)
+        self._rank_in(mem.open_crops, MAX_OPEN_CROPS, _clear_rank(box, others), image, box, others, side_cut=False)
 
     def _keep_crop(self, mem: TrackMemory, image: np.ndarray, box: Box, others: np.ndarray, *,
                    side_cut: bool) -> None:
@@ -308,7 +307,7 @@ class TrackBook:
             return
         if not side_cut and len(mem.crops) >= MAX_CROPS and box[3] - box[1] <= min(r for r, _ in mem.crops):
             return  # even unhidden this view would not rank among the kept ones
-        rank = (box[2] - box[0]) - self._w if side_cut else (box[3] - box[1]) * (1.0 - _plate_zone_hidden(box, others))
+        rank = (box[2] - box[0]) - self._w if side_cut else _clear_rank(box, others)
         if not side_cut:
             mem.crops[:] = [(r, c) for r, c in mem.crops if r >= 0]
         self._rank_in(mem.crops, MAX_CROPS, rank, image, box, others, side_cut=side_cut)
@@ -402,22 +401,14 @@ class TrackBook:
         (``stretch``), by default its current one — or of one that ended standing."""
         mem = self.tracks.get(track_id)
         if mem is not None:
-            if frame is not None and frame < mem.stretch_from:
-                begun = [s for s in mem.earlier if s.first <= frame]
-                return list(begun[-1].crops) if begun else []
-            return list(mem.crops)
+            return _of_stretch(mem, frame, open_below=False)
         return list(self._parked_views.get(track_id, (0, []))[1])
 
     def open_views(self, track_id: int, frame: int | None = None) -> list[tuple[float, np.ndarray]]:
         """Plate crops of a live track's boxes that ran out of the bottom of the picture, of the
         stretch holding ``frame`` as in ``views`` (none for a track that ended standing)."""
         mem = self.tracks.get(track_id)
-        if mem is None:
-            return []
-        if frame is not None and frame < mem.stretch_from:
-            begun = [s for s in mem.earlier if s.first <= frame]
-            return list(begun[-1].open_crops) if begun else []
-        return list(mem.open_crops)
+        return _of_stretch(mem, frame, open_below=True) if mem is not None else []
 
     def stretch(self, track_id: int, frame: int) -> tuple[int, int]:
         """First and last frame of the stretch of a live track that holds ``frame`` (or the
@@ -428,6 +419,21 @@ class TrackBook:
         spans = [(s.first, s.last) for s in mem.earlier] + [(mem.stretch_from, mem.last_frame)]
         begun = [span for span in spans if span[0] <= frame]
         return begun[-1] if begun else spans[0]
+
+
+def _of_stretch(mem: TrackMemory, frame: int | None, *, open_below: bool) -> list[tuple[float, np.ndarray]]:
+    """``mem``'s clear (or open-below) views of the stretch holding ``frame``, by default its current one."""
+    if frame is not None and frame < mem.stretch_from:
+        begun = [s for s in mem.earlier if s.first <= frame]
+        if not begun:
+            return []
+        return list(begun[-1].open_crops if open_below else begun[-1].crops)
+    return list(mem.open_crops if open_below else mem.crops)
+
+
+def _clear_rank(box: Box, others: np.ndarray) -> float:
+    """A view's rank: box height times the share of its plate zone no nearer vehicle covers."""
+    return (box[3] - box[1]) * (1.0 - _plate_zone_hidden(box, others))
 
 
 def _behind(mem: TrackMemory, box: Box) -> bool:

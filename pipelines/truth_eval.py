@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from analytics.records import Violation
+from pipelines.counting import bin_start
 from pipelines.geometry import box_iou, inside, side_of_line
 
 MIN_VISIBLE = 0.4  # share of a vehicle's box not hidden behind nearer vehicles
@@ -158,8 +159,7 @@ def truth_count_bins(truth: dict, line: tuple[tuple[float, float], tuple[float, 
     for vehicle in truth["vehicles"]:
         frame = _crossing_frame(vehicle, line)
         if frame is not None:
-            at = start + timedelta(seconds=frame / fps)
-            bins[(at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0), vehicle["class"])] += 1
+            bins[(bin_start(start + timedelta(seconds=frame / fps)), vehicle["class"])] += 1
     return bins
 
 
