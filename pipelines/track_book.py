@@ -48,7 +48,7 @@ from datetime import datetime
 
 import numpy as np
 
-from analytics.scene_config import SceneConfig
+from analytics.scene_config import Lane, SceneConfig
 from pipelines.classes import CLASSES, FOOTPRINT_M, TWO_WHEELERS
 from pipelines.detections import Detections
 from pipelines.geometry import GroundMap, box_iou, box_nested_share, ground_velocity, inside
@@ -67,6 +67,7 @@ MAX_PARKED_VIEWS = 256
 # a heading needs 0.3 s of track (two frame gaps at 6 fps: a rider crossing the picture in 1.5 s
 # at 6 fps gave too few headed observations to be judged); a speed needs 0.4 s
 MIN_HEADING_S = 0.3
+ACROSS_LANE_DEG = 60.0  # a heading further off a lane's axis crosses the lane (a turn), it does not drive in it
 MIN_SPEED_S = 0.4
 SCORE_HISTORY = 10
 CONTINUE_S = 0.5
@@ -229,8 +230,9 @@ class TrackBook:
             # A far box is too coarse in depth for a speed but not across the road: lanes are told
             # apart sideways, where a far pixel is still a few centimetres.
             far = not measurable and not self.cut(box) and self._placeable(box, depth=False)
-            lane = next((lane.lane_id for lane in self._config.lanes if inside(lane.polygon, point)), None) \
+            lane = next((lane for lane in self._config.lanes if inside(lane.polygon, point)), None) \
                 if measurable or far or self._side_cut_only(box) else None
+            across = lane is not None and self._across(lane, point, heading, speed, mem)
             flagged = False
             if helmetless is not None and len(helmetless):
                 cx, cy = (helmetless[:, 0] + helmetless[:, 2]) / 2, (helmetless[:, 1] + helmetless[:, 3]) / 2
@@ -242,7 +244,7 @@ class TrackBook:
                 travel = (tx / norm, ty / norm) if norm > 10.0 else None
             out.append(Observation(
                 track_id=tid, frame_index=frame_index, at=at, box=box, vehicle_class=cls, point=point, ground=ground,
-                front=front, lane_id=lane, heading=heading, speed_mps=speed,
+                front=front, lane_id=lane.lane_id if lane is not None else None, across_lane=across, heading=heading, speed_mps=speed,
                 in_speed_zone=self._speed_zone is not None and inside(self._speed_zone, point), helmetless=flagged,
                 class_share=mem.votes.most_common(1)[0][1] / sum(mem.votes.values()), class_votes=mem.detections,
                 travel=travel, speed_span_s=span, confirmed=mem.confirmed, continues=mem.continues, far=far))
@@ -350,6 +352,26 @@ class TrackBook:
                 crop[max(0, c):max(0, d), max(0, a):max(0, b)] = 128
         crop[max(0, zy0):, max(0, zx0):max(0, zx1)] = own
         return crop
+
+    def _across(self, lane: Lane, point: tuple[float, float], heading: tuple[float, float] | None,
+                speed: float | None, mem: TrackMemory) -> bool:
+        """The vehicle at ``point`` moves across ``lane``, not along it either way: its heading
+        over the last second lies more than ``ACROSS_LANE_DEG`` off the lane's axis — on the ground
+        where the camera is calibrated and the speed measured (a turning truck driving straight
+        across the picture is 60° off a slanted lane's axis in the image, 80–90° on the road), in
+        the image otherwise. False when it has no heading or stands."""
+        if heading is None or speed is not None and speed <= MOVING_MPS:
+            return False
+        dx, dy = lane.direction
+        norm = float(np.hypot(dx, dy))
+        ax, ay, hx, hy = dx / norm, dy / norm, heading[0], heading[1]
+        if self._ground is not None and speed is not None and mem.ground_heading is not None:
+            a, b = self._ground.to_ground(np.array([point, (point[0] + 20.0 * ax, point[1] + 20.0 * ay)]))
+            axis = b - a
+            ax, ay = float(axis[0]), float(axis[1])
+            norm = float(np.hypot(ax, ay))
+            ax, ay, (hx, hy) = ax / norm, ay / norm, mem.ground_heading
+        return abs(ax * hx + ay * hy) < float(np.cos(np.radians(ACROSS_LANE_DEG)))
 
     def _motion(self, mem: TrackMemory) -> tuple[tuple[float, float] | None, float | None, float]:
         """Image heading and ground speed over about the last second, and the seconds of

@@ -24,6 +24,7 @@ class Observation:
     ground: Point | None  # reference point on the ground plane (metres), when calibrated
     front: Point | None  # estimated front of the vehicle on the ground (metres), when calibrated
     lane_id: str | None
+    across_lane: bool = False  # moving across its lane (a turn, a lane change), not along it (TrackBook._across)
     heading: Point | None  # unit image-space direction of travel over the last second
     speed_mps: float | None  # ground speed over the last second
     in_speed_zone: bool = False

@@ -10,6 +10,10 @@ only far up the picture (``Observation.far``: its lane is known, not its place o
 must hold ``far_hold_s`` (3 s): there the tracker breaks one car into short-lived ids (a
 fragment of a car already judged nearer the camera is not a new violation), and a 20 px
 motorbike is read as a car more often than near the camera.
+
+An observation moving across its lane (``Observation.across_lane``: a truck turning through the
+junction over the motorbike lane's end, a car changing lanes) is not travelling in that lane: it
+breaks the run as leaving the lane does.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ class WrongLaneRule:
             if obs.track_id in self._done:
                 continue
             allowed = self._allowed.get(obs.lane_id or "")
-            if allowed is None or obs.vehicle_class in allowed or obs.class_share < self._min_share:
+            if allowed is None or obs.vehicle_class in allowed or obs.class_share < self._min_share or obs.across_lane:
                 self._run.pop(obs.track_id, None)
                 continue
             lane, count, frame, since, far = self._run.get(obs.track_id, (obs.lane_id, 0, obs.frame_index, obs.at, True))

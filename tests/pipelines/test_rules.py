@@ -287,6 +287,18 @@ def test_wrong_lane(name: str, cls: str, lane: str, frames: int, share: float, e
     assert len(run(WrongLaneRule(CONFIG), seq)) == expected, name
 
 
+@pytest.mark.parametrize(("name", "across", "expected"), [
+    ("truck driving along the motorbike lane", [False] * 20, 1),
+    ("truck turning across the end of the motorbike lane", [False] + [True] * 19, 0),
+    ("car changing into the motorbike lane, then driving in it", [True] * 5 + [False] * 15, 1),
+    ("car crossing the motorbike lane every few frames", [False, False, False, True] * 5, 0),
+])
+def test_wrong_lane_only_while_moving_along_the_lane(name: str, across: list[bool], expected: int) -> None:
+    seq = [("green", [replace(obs(1, i, x=760, y=600 - 10 * i, cls="truck", lane="in-2"), across_lane=a)])
+           for i, a in enumerate(across)]
+    assert len(run(WrongLaneRule(CONFIG), seq)) == expected, name
+
+
 @pytest.mark.parametrize(("name", "seconds", "speed", "x", "expected"), [
     ("parks 8 s in the 5 s zone", 8.0, 0.1, 840, 1),
     ("stops 3 s in the zone", 3.0, 0.1, 840, 0),

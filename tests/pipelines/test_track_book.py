@@ -345,3 +345,28 @@ def test_a_new_id_does_not_continue_a_vehicle_it_lies_far_behind(
         book.observe(_one(1, box, 1), i, t0 + timedelta(seconds=i / 25), None)
     (obs,) = book.observe(_one(2, first_box, 1), 9, t0 + timedelta(seconds=9 / 25), None)
     assert obs.continues == continues, name
+
+
+@pytest.mark.parametrize(("name", "step", "calibrated", "across"), [
+    ("driving up its lane", (0.0, -6.0), True, False),
+    ("driving down its lane (against it)", (0.0, 6.0), True, False),
+    ("crossing the lane", (6.0, 0.0), True, True),
+    ("drifting over at 45° (a lane change)", (5.0, -5.0), True, False),
+    ("crossing the lane, uncalibrated camera", (6.0, 0.0), False, True),
+    ("driving up its lane, uncalibrated camera", (0.0, -6.0), False, False),
+])
+def test_a_vehicle_moving_across_its_lane_is_told_from_one_driving_along_it(
+        name: str, step: tuple[float, float], calibrated: bool, across: bool) -> None:
+    """A truck turning through the junction crosses the motorbike lane's end: its heading lies
+    far off the lane's axis. Either way along the axis is along it (wrong-way is another rule)."""
+    book = TrackBook(_calibrated()[0] if calibrated else CONFIG, fps=25, lost_frames=30, box_memory_frames=100)
+    t0 = datetime(2026, 3, 2, tzinfo=UTC)
+    seen = []
+    for i in range(25):
+        x, y = 700 + step[0] * i, 500 + step[1] * i
+        (o,) = book.observe(detections((x - 40, y - 80, x + 40, y)), i, t0 + timedelta(seconds=i / 25), None)
+        seen.append(o)
+    moving = [o for o in seen if o.heading is not None]
+    assert moving and all(o.lane_id == "in-2" for o in moving), name
+    assert all(o.across_lane == across for o in moving), name
+    assert not any(o.across_lane for o in seen if o.heading is None), name
