@@ -30,6 +30,12 @@ beginning at or past the line. The new track takes its side of the line (so it i
 and its confirmation; the lost track cannot be joined again nor counted should the tracker
 find its id again; the nearest prediction wins. It takes no count over, so it can only add the count a rider hidden at the line lost.
 
+A car's, bus's or truck's box lying on that of another such vehicle tracked since before it
+(``DUPLICATE_SHARE`` of either box inside the other) is a second box of that vehicle — where two
+cars cross paths at a junction the detector may give one box that slides from the first to the
+second, and its track "crosses" the line by that slide. It is no side of the line for its track,
+and so no count while it lies there.
+
 ``bins()`` returns ``CountBin`` records keyed by (camera, 15-minute bin start UTC, class,
 movement).
 """
@@ -44,7 +50,7 @@ from datetime import datetime, timedelta
 from analytics.records import CountBin, DataSource
 from analytics.scene_config import SceneConfig
 from pipelines.classes import TWO_WHEELERS
-from pipelines.geometry import side_of_line
+from pipelines.geometry import box_nested_share, side_of_line
 from pipelines.rules.base import Observation
 
 Point = tuple[float, float]
@@ -54,6 +60,7 @@ TRAIL = 8  # points of a rider's path kept for rejoining
 TRAIL_MIN_S = 0.2
 REJOIN_TOLERANCE = 0.5  # of the new box's height, or of the predicted travel when that is longer
 REJOIN_GROUND_M = 1.5  # on a calibrated camera: at least this, or the share above of the predicted travel
+DUPLICATE_SHARE = 0.9
 
 
 def _miss(start: Point, end: Point, span: float, actual: Point, ahead: float) -> tuple[float, float]:
@@ -106,6 +113,7 @@ class Counter15:
         self._inherited: set[int] = set()  # tracks that took over an earlier id's sides or count
         self._trails: dict[int, _Trail] = {}  # riders seen in the last REJOIN_S
         self._vouched: set[int] = set()  # riders confirmed by the lost track they rejoined
+        self._since: dict[int, datetime] = {}  # when each track was first observed
         self._closed: Counter[tuple[datetime, str, str]] = Counter()
         self._reported: set[tuple[datetime, str, str]] = set()
 
@@ -118,6 +126,9 @@ class Counter15:
         present = {obs.track_id for obs in observations}
         if observations:
             self._forget_old_trails(max(obs.at for obs in observations).timestamp())
+        for obs in observations:
+            self._since.setdefault(obs.track_id, obs.at)
+        vehicles = [obs for obs in observations if obs.vehicle_class not in TWO_WHEELERS]
         for obs in observations:
             rider = obs.vehicle_class in TWO_WHEELERS
             if obs.continues is not None and obs.track_id not in self._inherited and not rider:
@@ -137,12 +148,21 @@ class Counter15:
             d = side_of_line(self.line, obs.point) / self._length
             if abs(d) < max(self._margin, self._margin_share * (obs.box[3] - obs.box[1])):
                 continue
+            if not rider and self._second_box(obs, vehicles):
+                continue
             sides = self._sides.setdefault(obs.track_id, set())
             sides.add(1 if d > 0 else -1)
             if len(sides) == 2:
                 self._counted.add(obs.track_id)
                 self._sides.pop(obs.track_id, None)
                 self._open[obs.track_id] = (bin_start(obs.at), obs.vehicle_class, obs.lane_id or "other")
+
+    def _second_box(self, obs: Observation, vehicles: list[Observation]) -> bool:
+        """``obs`` is a second box of another car, bus or truck in ``vehicles`` (this frame's)
+        tracked since before it."""
+        since = self._since[obs.track_id]
+        return any(other.track_id != obs.track_id and self._since[other.track_id] < since
+                   and box_nested_share(obs.box, other.box) >= DUPLICATE_SHARE for other in vehicles)
 
     def _signed(self, point: Point) -> float:
         return side_of_line(self.line, point) / self._length
@@ -204,6 +224,7 @@ class Counter15:
         self._counted.discard(track_id)
         self._inherited.discard(track_id)
         self._vouched.discard(track_id)
+        self._since.pop(track_id, None)
         confirmed = track_id in self._confirmed
         self._confirmed.discard(track_id)
         if track_id in self._open:

@@ -97,6 +97,26 @@ def test_without_continuation_the_two_halves_are_not_counted() -> None:
     assert counter.bins() == ()
 
 
+@pytest.mark.parametrize(("name", "cls", "x_shift", "expected"), [
+    ("a box sliding from one car to the other", "car", 0.0, 0),
+    ("a car's box moving beside them", "car", 120.0, 1),
+    ("a rider passing in front of them", "motorbike", 0.0, 1),
+])
+def test_a_second_box_of_a_tracked_car_is_no_crossing(name: str, cls: str, x_shift: float, expected: int) -> None:
+    """Two cars crossing paths at a junction, one past the stop line (y=300), one before it: the
+    detector gives one box that lies on the first, then on the second, tracked as a third id."""
+    counter = Counter15("CAM", CONFIG)
+    for i in range(10):
+        frame = [obs(1, i, y=250), obs(2, i, y=380)]
+        if 5 <= i:
+            x, y = 520 + x_shift, 250 if i < 8 else 380
+            frame.append(replace(obs(3, i, x=x, y=y, cls=cls), box=(x - 32, y - 63, x + 31, y)))
+        counter.observe(frame)
+    for track_id in (1, 2, 3):
+        counter.forget(track_id)
+    assert sum(b.count for b in counter.bins()) == expected, name
+
+
 def test_riders_do_not_take_over_counts() -> None:
     """In a swarm the box a lost rider leaves is as often the next rider's: each rider's own
     crossing counts."""
