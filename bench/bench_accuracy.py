@@ -43,7 +43,7 @@ from pipelines.model_training import offline_ultralytics  # noqa: E402
 offline_ultralytics(ROOT / "data" / "runtime" / "ultralytics")
 
 from analytics.scene_config import load_scene_config  # noqa: E402
-from bench.provenance import code_fingerprint, commit  # noqa: E402
+from bench.provenance import added_clips, code_fingerprint, commit  # noqa: E402
 from pipelines.camera_pipeline import PipelineOptions  # noqa: E402
 from pipelines.counting import count_line  # noqa: E402
 from pipelines.truth_eval import TrackLog, load_truth, score  # noqa: E402
@@ -193,7 +193,8 @@ def main() -> None:
         f"_seed{args.seed}" if args.seed != DEFAULT_SEED else "")
     out = ROOT / "bench" / "results" / f"accuracy_{args.detector}{suffix}.json"
     if args.add:
-        rows = _added(out, rows, (args.seconds, args.head, args.tail), code)
+        rows = added_clips(out, rows, settings={"seconds_per_clip": args.seconds, "head_s": args.head,
+                                                "tail_s": args.tail}, code=code)
     summary = aggregate(rows)
     print(json.dumps(summary, indent=2, ensure_ascii=False))
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -203,32 +204,6 @@ def main() -> None:
                                "seed": args.seed, "detect_fps": args.detect_fps, "violation_boost": VIOLATION_BOOST,
                                "summary": summary, "clips": rows}, indent=2, ensure_ascii=False))
     print(f"→ {out}")
-
-
-def _added(results: Path, rows: list[dict], timing: tuple[float, float, float], code: str | None) -> list[dict]:
-    """``rows`` with the clips of ``results`` whose scene × condition was not measured now;
-    ``timing`` is (scored, head, tail) seconds, which must be the file's, and ``code`` the
-    fingerprint of the code measured now, which must be that of every clip kept (a clip
-    measured before fingerprints were kept is kept with a warning: nothing can be checked)."""
-    if code is None or code.endswith("+dirty"):
-        raise SystemExit(f"--add: the measured code is {'not in git' if code is None else 'uncommitted'}; "
-                         "commit it so that the clips added can be told to be of the same code")
-    old = json.loads(results.read_text(encoding="utf-8"))
-    theirs = (old["seconds_per_clip"], old.get("head_s", 0.0), old.get("tail_s", 0.0))
-    if theirs != timing:
-        raise SystemExit(f"{results}: its clips are (scored, head, tail) {theirs} s, these {timing} s")
-    done = {(r["scene"], r["condition"]) for r in rows}
-    kept = [{**r, "measured_at": r.get("measured_at", old["measured_at"])} for r in old["clips"]
-            if (r["scene"], r["condition"]) not in done]
-    other = sorted({f"{r['scene']}/{r['condition']} ({r['code']})" for r in kept if r.get("code") not in (None, code)})
-    if other:
-        raise SystemExit(f"{results}: clips measured on other code than {code}: {', '.join(other)}; "
-                         "measure them all again")
-    unknown = [f"{r['scene']}/{r['condition']}" for r in kept if r.get("code") is None]
-    if unknown:
-        print(f"warning: {len(unknown)} clips of {results.name} were measured before code fingerprints were kept; "
-              "they are kept on trust", file=sys.stderr)
-    return kept + rows
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ the truth vehicles whose ground-contact point crossed the same count line in tha
 
 Run: .venv/bin/python bench/bench_counts.py [--minutes 15] [--scenes a,b] [--conditions day,night] [--seed 9101]
 [--jobs 2] (clips measured side by side, one single-threaded process each: ``pipelines.worker``)
+[--add] (these clips into the results file already there, e.g. the night clips after the day ones:
+same minutes, head, tail and seed, and the same code — ``provenance.added_clips``)
 → prints each clip, then per class over all clips: counted, truth, error; writes
 bench/results/counts_<detector>.json (with the commit and a fingerprint of the measured code).
 """
@@ -38,7 +40,7 @@ offline_ultralytics(ROOT / "data" / "runtime" / "ultralytics")
 
 from analytics.scene_config import load_scene_config  # noqa: E402
 from bench.bench_accuracy import variant  # noqa: E402  (the same conditions, violation rates not boosted)
-from bench.provenance import code_fingerprint, commit  # noqa: E402
+from bench.provenance import added_clips, code_fingerprint, commit  # noqa: E402
 from pipelines.counting import count_line  # noqa: E402
 from pipelines.truth_eval import load_truth, truth_count_bins  # noqa: E402
 from pipelines.video_job import process_file  # noqa: E402
@@ -106,6 +108,8 @@ def main() -> None:
     parser.add_argument("--models", type=Path, default=ROOT / "data" / "models")
     parser.add_argument("--out", type=Path, default=None, help="results file (default bench/results/counts_<detector>.json)")
     parser.add_argument("--jobs", type=int, default=1, help="clips measured at once, one process each")
+    parser.add_argument("--add", action="store_true",
+                        help="add these clips to the results file already there (the code must be unchanged since)")
     args = parser.parse_args()
     scenes = [load_sim_scene(p) for p in sorted(SCENES.glob("*.yaml"))
               if not args.scenes or p.stem in args.scenes.split(",")]
@@ -117,14 +121,17 @@ def main() -> None:
                                tail_s=args.tail, detector=args.detector, work=Path(tmp), models=args.models)
                    for scene in scenes for condition in args.conditions.split(",")]
         for future in futures:
-            row = future.result()
+            row = {**future.result(), "measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "code": code}
             rows.append(row)
             print(f"{row['scene']:<18} {row['condition']:<6} {row['status']:<7} {row['seconds']:>7.1f} s  "
                   + "  ".join(f"{cls} {row['counted'].get(cls, 0)}/{n}" for cls, n in sorted(row["truth"].items())),
                   flush=True)
+    out = args.out or ROOT / "bench" / "results" / f"counts_{args.detector}.json"
+    if args.add:
+        rows = added_clips(out, rows, settings={"minutes": args.minutes, "head_s": args.head, "tail_s": args.tail,
+                                                "seed": args.seed}, code=code)
     summary = summarise(rows)
     print(json.dumps(summary, indent=2))
-    out = args.out or ROOT / "bench" / "results" / f"counts_{args.detector}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "commit": commit(ROOT),
                                "code": code, "machine": platform.machine(), "minutes": args.minutes,

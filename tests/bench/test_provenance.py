@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from bench.provenance import code_fingerprint, commit
+from bench.provenance import added_clips, code_fingerprint, commit
 
 
 def git(repo: Path, *args: str) -> None:
@@ -55,15 +54,6 @@ def test_outside_git_there_is_no_fingerprint(tmp_path: Path) -> None:
     assert commit(tmp_path) is None
 
 
-def _bench_accuracy():  # type: ignore[no-untyped-def]
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-    try:
-        import bench_accuracy
-    finally:
-        sys.path.pop(0)
-    return bench_accuracy
-
-
 def _results(path: Path, codes: dict[str, str | None]) -> None:
     clips = [{"scene": scene, "condition": "day", "code": code, "measured_at": "2026-12-01T00:00:00+00:00"}
              for scene, code in codes.items()]
@@ -72,7 +62,10 @@ def _results(path: Path, codes: dict[str, str | None]) -> None:
 
 
 def test_adding_clips_of_other_code_to_a_results_file_is_refused(tmp_path: Path) -> None:
-    added = _bench_accuracy()._added
+    def added(results: Path, rows: list[dict], timing: tuple[float, float, float], code: str) -> list[dict]:
+        return added_clips(results, rows, settings=dict(zip(("seconds_per_clip", "head_s", "tail_s"), timing)),
+                           code=code)
+
     results = tmp_path / "accuracy_yolo.json"
     new = [{"scene": "b", "condition": "day", "code": "c2"}]
     _results(results, {"a": "c1", "b": "c1"})
@@ -82,5 +75,19 @@ def test_adding_clips_of_other_code_to_a_results_file_is_refused(tmp_path: Path)
     assert [(r["scene"], r["code"]) for r in added(results, new, (45.0, 4.0, 8.0), "c2")] == [("a", "c2"), ("b", "c2")]
     with pytest.raises(SystemExit, match="uncommitted"):
         added(results, new, (45.0, 4.0, 8.0), "c2+dirty")
-    with pytest.raises(SystemExit, match="scored, head, tail"):
+    with pytest.raises(SystemExit, match="measured with"):
         added(results, new, (60.0, 4.0, 8.0), "c2")
+
+
+def test_added_clips_must_share_every_setting_of_the_file(tmp_path: Path) -> None:
+    """The count bench adds night clips to the day ones only at the same minutes, margins and seed."""
+    results = tmp_path / "counts_yolo.json"
+    settings = {"minutes": 15.0, "head_s": 4.0, "tail_s": 8.0, "seed": 9101}
+    results.write_text(json.dumps({"measured_at": "2026-12-01T00:00:00+00:00", "code": "c1", **settings, "clips": [
+        {"scene": "a", "condition": "day"}]}), encoding="utf-8")  # a row of the run that wrote the file
+    night = [{"scene": "a", "condition": "night", "code": "c1"}]
+    assert [r["condition"] for r in added_clips(results, night, settings=settings, code="c1")] == ["day", "night"]
+    with pytest.raises(SystemExit, match="measured with"):
+        added_clips(results, night, settings={**settings, "seed": 9102}, code="c1")
+    with pytest.raises(SystemExit, match="a/day"):
+        added_clips(results, [{**night[0], "code": "c2"}], settings=settings, code="c2")
