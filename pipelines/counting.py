@@ -31,7 +31,9 @@ and its confirmation; the lost track cannot be joined again nor counted should t
 find its id again; the nearest prediction wins. It takes no count over, so it can only add the count a rider hidden at the line lost.
 
 A car's, bus's or truck's box lying on that of another such vehicle tracked since before it
-(``DUPLICATE_SHARE`` of either box inside the other) is a second box of that vehicle — where two
+(``DUPLICATE_SHARE`` of either box inside the other) and of its size (IoU at least
+``DUPLICATE_IOU``: a car driving on in front of a bus, its box a fifth of the bus's and wholly
+inside it, is a car) is a second box of that vehicle — where two
 cars cross paths at a junction the detector may give one box that slides from the first to the
 second, and its track "crosses" the line by that slide. It is no side of the line for its track,
 and so no count while it lies there.
@@ -50,7 +52,7 @@ from datetime import datetime, timedelta
 from analytics.records import CountBin, DataSource
 from analytics.scene_config import SceneConfig
 from pipelines.classes import TWO_WHEELERS
-from pipelines.geometry import box_nested_share, side_of_line
+from pipelines.geometry import box_iou, box_nested_share, side_of_line
 from pipelines.rules.base import Observation
 
 Point = tuple[float, float]
@@ -61,6 +63,7 @@ TRAIL_MIN_S = 0.2
 REJOIN_TOLERANCE = 0.5  # of the new box's height, or of the predicted travel when that is longer
 REJOIN_GROUND_M = 1.5  # on a calibrated camera: at least this, or the share above of the predicted travel
 DUPLICATE_SHARE = 0.9
+DUPLICATE_IOU = 0.5
 
 
 def _miss(start: Point, end: Point, span: float, actual: Point, ahead: float) -> tuple[float, float]:
@@ -159,10 +162,11 @@ class Counter15:
 
     def _second_box(self, obs: Observation, vehicles: list[Observation]) -> bool:
         """``obs`` is a second box of another car, bus or truck in ``vehicles`` (this frame's)
-        tracked since before it."""
+        tracked since before it: on it and of its size."""
         since = self._since[obs.track_id]
         return any(other.track_id != obs.track_id and self._since[other.track_id] < since
-                   and box_nested_share(obs.box, other.box) >= DUPLICATE_SHARE for other in vehicles)
+                   and box_nested_share(obs.box, other.box) >= DUPLICATE_SHARE
+                   and box_iou(obs.box, other.box) >= DUPLICATE_IOU for other in vehicles)
 
     def _signed(self, point: Point) -> float:
         return side_of_line(self.line, point) / self._length
