@@ -33,10 +33,10 @@ find its id again; the nearest prediction wins. It takes no count over, so it ca
 A car's, bus's or truck's box lying on that of another such vehicle tracked since before it
 (``DUPLICATE_SHARE`` of either box inside the other) and of its size (IoU at least
 ``DUPLICATE_IOU``: a car driving on in front of a bus, its box a fifth of the bus's and wholly
-inside it, is a car) is a second box of that vehicle — where two
-cars cross paths at a junction the detector may give one box that slides from the first to the
-second, and its track "crosses" the line by that slide. It is no side of the line for its track,
-and so no count while it lies there.
+inside it, is a car) is a second box of that vehicle — where two cars cross paths at a junction
+the detector may give one box that slides from the first to the second, and its track "crosses"
+the line by that slide. It is no side of the line for its track, and so no count while it lies
+there.
 
 ``bins()`` returns ``CountBin`` records keyed by (camera, 15-minute bin start UTC, class,
 movement).

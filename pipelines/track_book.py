@@ -67,8 +67,8 @@ MAX_PARKED_VIEWS = 256
 # a heading needs 0.3 s of track (two frame gaps at 6 fps: a rider crossing the picture in 1.5 s
 # at 6 fps gave too few headed observations to be judged); a speed needs 0.4 s
 MIN_HEADING_S = 0.3
-ACROSS_LANE_DEG = 60.0  # a heading further off a lane's axis crosses the lane (a turn), it does not drive in it
 MIN_SPEED_S = 0.4
+ACROSS_LANE_COS = 0.5  # a heading more than 60° off a lane's axis crosses the lane (a turn): it does not drive in it
 SCORE_HISTORY = 10
 CONTINUE_S = 0.5
 BACKWARD_FRAMES = 8  # the way a lost track was going: over its last boxes
@@ -244,7 +244,8 @@ class TrackBook:
                 travel = (tx / norm, ty / norm) if norm > 10.0 else None
             out.append(Observation(
                 track_id=tid, frame_index=frame_index, at=at, box=box, vehicle_class=cls, point=point, ground=ground,
-                front=front, lane_id=lane.lane_id if lane is not None else None, across_lane=across, heading=heading, speed_mps=speed,
+                front=front, lane_id=lane.lane_id if lane is not None else None, across_lane=across, heading=heading,
+                speed_mps=speed,
                 in_speed_zone=self._speed_zone is not None and inside(self._speed_zone, point), helmetless=flagged,
                 class_share=mem.votes.most_common(1)[0][1] / sum(mem.votes.values()), class_votes=mem.detections,
                 travel=travel, speed_span_s=span, confirmed=mem.confirmed, continues=mem.continues, far=far))
@@ -356,22 +357,17 @@ class TrackBook:
     def _across(self, lane: Lane, point: tuple[float, float], heading: tuple[float, float] | None,
                 speed: float | None, mem: TrackMemory) -> bool:
         """The vehicle at ``point`` moves across ``lane``, not along it either way: its heading
-        over the last second lies more than ``ACROSS_LANE_DEG`` off the lane's axis — on the ground
-        where the camera is calibrated and the speed measured (a turning truck driving straight
-        across the picture is 60° off a slanted lane's axis in the image, 80–90° on the road), in
-        the image otherwise. False when it has no heading or stands."""
+        over the last second lies more than 60° off the lane's axis (``ACROSS_LANE_COS``) — on the
+        ground where the camera is calibrated and the speed measured (a turning truck driving
+        straight across the picture is 60° off a slanted lane's axis in the image, 80–90° on the
+        road), in the image otherwise. False when it has no heading or stands."""
         if heading is None or speed is not None and speed <= MOVING_MPS:
             return False
-        dx, dy = lane.direction
-        norm = float(np.hypot(dx, dy))
-        ax, ay, hx, hy = dx / norm, dy / norm, heading[0], heading[1]
+        axis, going = np.asarray(lane.direction, float), np.asarray(heading, float)  # heading: a unit vector
         if self._ground is not None and speed is not None and mem.ground_heading is not None:
-            a, b = self._ground.to_ground(np.array([point, (point[0] + 20.0 * ax, point[1] + 20.0 * ay)]))
-            axis = b - a
-            ax, ay = float(axis[0]), float(axis[1])
-            norm = float(np.hypot(ax, ay))
-            ax, ay, (hx, hy) = ax / norm, ay / norm, mem.ground_heading
-        return abs(ax * hx + ay * hy) < float(np.cos(np.radians(ACROSS_LANE_DEG)))
+            a, b = self._ground.to_ground(np.array([point, point + 20.0 * axis / np.hypot(*axis)]))
+            axis, going = b - a, np.asarray(mem.ground_heading)
+        return abs(float(axis @ going)) / float(np.hypot(*axis)) < ACROSS_LANE_COS
 
     def _motion(self, mem: TrackMemory) -> tuple[tuple[float, float] | None, float | None, float]:
         """Image heading and ground speed over about the last second, and the seconds of

@@ -43,7 +43,8 @@ class WrongLaneRule:
             if obs.track_id in self._done:
                 continue
             allowed = self._allowed.get(obs.lane_id or "")
-            if allowed is None or obs.vehicle_class in allowed or obs.class_share < self._min_share or obs.across_lane:
+            if (allowed is None or obs.vehicle_class in allowed or obs.class_share < self._min_share
+                    or obs.across_lane):
                 self._run.pop(obs.track_id, None)
                 continue
             lane, count, frame, since, far = self._run.get(obs.track_id, (obs.lane_id, 0, obs.frame_index, obs.at, True))
