@@ -14,6 +14,8 @@ Run: .venv/bin/python bench/bench_counts.py [--minutes 15] [--scenes a,b] [--con
 [--jobs 2] (clips measured side by side, one single-threaded process each: ``pipelines.worker``)
 [--add] (these clips into the results file already there, e.g. the night clips after the day ones:
 same minutes, head, tail and seed, and the same code — ``provenance.added_clips``)
+[--renders DIR] (keep the rendered clips there and reuse them: ``render_cache``; ≈0.3 GB a clip)
+[--render-only] (only fill --renders, e.g. while the pipeline is still being changed)
 → prints each clip, then per class over all clips: counted, truth, error; writes
 bench/results/counts_<detector>.json (with the commit and a fingerprint of the measured code).
 """
@@ -41,11 +43,12 @@ offline_ultralytics(ROOT / "data" / "runtime" / "ultralytics")
 from analytics.scene_config import load_scene_config  # noqa: E402
 from bench.bench_accuracy import variant  # noqa: E402  (the same conditions, violation rates not boosted)
 from bench.provenance import added_clips, code_fingerprint, commit  # noqa: E402
+from bench.render_cache import cached_render, simulator_code  # noqa: E402
 from pipelines.counting import count_line  # noqa: E402
 from pipelines.truth_eval import load_truth, truth_count_bins  # noqa: E402
 from pipelines.video_job import process_file  # noqa: E402
 from pipelines.worker import init_worker  # noqa: E402
-from simulator.clip import DEFAULT_START, render_clip  # noqa: E402
+from simulator.clip import DEFAULT_START, ClipResult  # noqa: E402
 from simulator.world import SimScene, load_sim_scene  # noqa: E402
 
 SCENES = ROOT / "data" / "scenes" / "sim"
@@ -54,13 +57,21 @@ HEAD_S = 4.0
 TAIL_S = 8.0
 
 
+def _render(scene: SimScene, condition: str, *, seed: int, seconds: float, start_utc: datetime,
+            renders: Path | None, work: Path) -> tuple[ClipResult, bool]:
+    """The clip of ``scene`` under ``condition`` (ordinary violation rates), and whether it was kept already."""
+    return cached_render(variant(scene, condition, boost=1.0), seconds=seconds, seed=seed, start_utc=start_utc,
+                         name=f"{scene.name}_{condition}_{seed}", simulator=simulator_code(ROOT), cache=renders,
+                         fallback=work)
+
+
 def measure(scene: SimScene, condition: str, *, seed: int, minutes: float, head_s: float, tail_s: float,
-            detector: str, work: Path, models: Path) -> dict:
-    """Render and run one clip; its row: per class the pipeline's count and the truth in the bin."""
+            detector: str, work: Path, models: Path, renders: Path | None = None) -> dict:
+    """Render (or take from ``renders``: ``render_cache``) and run one clip; its row: per class
+    the pipeline's count and the truth in the bin."""
     bin_start = DEFAULT_START
-    clip = render_clip(variant(scene, condition, boost=1.0), seconds=head_s + 60 * minutes + tail_s, seed=seed,
-                       out_dir=work, name=f"{scene.name}_{condition}_{seed}",
-                       start_utc=bin_start - timedelta(seconds=head_s))
+    clip, reused = _render(scene, condition, seed=seed, seconds=head_s + 60 * minutes + tail_s,
+                           start_utc=bin_start - timedelta(seconds=head_s), renders=renders, work=work)
     started = time.perf_counter()
     summary = process_file(clip.video, camera_id="BENCH", detector=detector, evidence_root=None,
                            scenes_dir=ROOT / "data" / "scenes" / "cameras", models_dir=models, read_plates=False)
@@ -72,10 +83,20 @@ def measure(scene: SimScene, condition: str, *, seed: int, minutes: float, head_
             counted[b.vehicle_class] += b.count
     truth_bins = truth_count_bins(load_truth(clip.truth), count_line(load_scene_config(clip.scene_config)))
     truth = Counter({cls: n for (start, cls), n in truth_bins.items() if start == bin_start})
-    clip.video.unlink(missing_ok=True)  # 15 minutes of video: ≈0.3 GB a clip
+    if renders is None:
+        clip.video.unlink(missing_ok=True)  # 15 minutes of video: ≈0.3 GB a clip
     return {"scene": scene.name, "condition": condition, "seed": seed, "status": result.run.status,
             "detector": result.run.detector, "frames": result.run.frames_read, "seconds": round(elapsed, 1),
+            "render_reused": reused,
             "bin_start_utc": bin_start.isoformat(), "counted": dict(counted), "truth": dict(truth)}
+
+
+def prerender(scene: SimScene, condition: str, *, seed: int, minutes: float, head_s: float, tail_s: float,
+              renders: Path, work: Path) -> str:
+    """Render one clip into ``renders`` as ``measure`` would take it from there; a line saying so."""
+    _, reused = _render(scene, condition, seed=seed, seconds=head_s + 60 * minutes + tail_s,
+                        start_utc=DEFAULT_START - timedelta(seconds=head_s), renders=renders, work=work)
+    return f"{scene.name:<18} {condition:<6} {'kept already' if reused else 'rendered'}"
 
 
 def summarise(rows: list[dict]) -> dict:
@@ -110,15 +131,31 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1, help="clips measured at once, one process each")
     parser.add_argument("--add", action="store_true",
                         help="add these clips to the results file already there (the code must be unchanged since)")
+    parser.add_argument("--renders", type=Path, default=None,
+                        help="keep rendered clips here and reuse them on later runs (bench.render_cache; ≈0.3 GB a clip)")
+    parser.add_argument("--render-only", action="store_true",
+                        help="only render the clips into --renders (e.g. ahead of a pipeline change)")
     args = parser.parse_args()
     scenes = [load_sim_scene(p) for p in sorted(SCENES.glob("*.yaml"))
               if not args.scenes or p.stem in args.scenes.split(",")]
+    if args.render_only and args.renders is None:
+        parser.error("--render-only needs --renders DIR")
     code = code_fingerprint(ROOT)
     rows = []
+    if args.render_only:
+        with tempfile.TemporaryDirectory(prefix="matthan-counts-") as tmp, \
+                ProcessPoolExecutor(max_workers=max(1, args.jobs), initializer=init_worker if args.jobs > 1 else None) as pool:
+            jobs = [pool.submit(prerender, scene, condition, seed=args.seed, minutes=args.minutes, head_s=args.head,
+                                tail_s=args.tail, renders=args.renders, work=Path(tmp))
+                    for scene in scenes for condition in args.conditions.split(",")]
+            for job in jobs:
+                print(job.result(), flush=True)
+        return
     with tempfile.TemporaryDirectory(prefix="matthan-counts-") as tmp, \
             ProcessPoolExecutor(max_workers=max(1, args.jobs), initializer=init_worker if args.jobs > 1 else None) as pool:
         futures = [pool.submit(measure, scene, condition, seed=args.seed, minutes=args.minutes, head_s=args.head,
-                               tail_s=args.tail, detector=args.detector, work=Path(tmp), models=args.models)
+                               tail_s=args.tail, detector=args.detector, work=Path(tmp), models=args.models,
+                               renders=args.renders)
                    for scene in scenes for condition in args.conditions.split(",")]
         for future in futures:
             row = {**future.result(), "measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "code": code}

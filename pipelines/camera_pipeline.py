@@ -107,6 +107,7 @@ class _Pending:
     hit: RuleHit
     due_frame: int
     segment_start: datetime
+    key: tuple[int, str]  # (vehicle, type): see CameraPipeline._queue
 
 
 @dataclass
@@ -328,18 +329,27 @@ class CameraPipeline:
         ids this one continues (TrackBook). A rider's chain counts only for wrong_way: in a swarm
         the box a lost rider leaves is as often the next rider's, and two motorbikes in the car
         lane one after the other are two violations, while two wrong-way riders in a row, the
-        second starting where the first was lost, are rare."""
+        second starting where the first was lost, are rare.
+
+        An earlier id's hit still waiting for its post-roll, of a vehicle the detector has not yet
+        been sure of (``_confirmed``), does not stand in for this one: it may be dropped then, and
+        this id's hit is the vehicle's next chance (a car standing half out of the frame at red
+        under three ids at 6 fps, sure only once it drove off — ``_finalise`` gives one of them)."""
         chain = hit.vehicle_class not in TWO_WHEELERS or hit.violation_type is ViolationType.WRONG_WAY
         key = (self._first_id.get(hit.track_id, hit.track_id) if chain else hit.track_id, hit.violation_type.value)
         if key in self._emitted:
             return
-        self._emitted.add(key)
+        waiting = [p for p in self._pending if p.key == key]
+        if waiting and any(self._confirmed(p.hit, p.key[0]) for p in waiting):
+            return
         if self._same_vehicle_already(hit):
+            if not waiting:
+                self._emitted.add(key)
             return
         if (mem := self.book.tracks.get(hit.track_id)) is not None:
             self._recent_hits.append((hit, mem))
         self._pending.append(_Pending(hit=hit, due_frame=hit.frame_index + int(self.options.post_s * self.fps),
-                                      segment_start=segment_start))
+                                      segment_start=segment_start, key=key))
         self._overlay.hits.append((hit.frame_index + int(2 * self.fps),
                                    f"#{hit.track_id} {LABELS[hit.violation_type]}"))
 
@@ -422,15 +432,28 @@ class CameraPipeline:
         if not ready:
             return []
         self._pending = [p for p in self._pending if p not in ready]
-        return [self._violation(p) for p in ready if self._confirmed(p.hit) and not self._part_of_a_car(p.hit)]
+        given = []
+        for p in ready:
+            if p.key in self._emitted or not self._confirmed(p.hit, p.key[0]):
+                continue  # given already under an earlier id, or left for a later id of the chain
+            self._emitted.add(p.key)
+            if not self._part_of_a_car(p.hit):
+                given.append(self._violation(p))
+        return given
 
-    def _confirmed(self, hit: RuleHit) -> bool:
+    def _confirmed(self, hit: RuleHit, first: int) -> bool:
         """Whether the detector was ever sure of the violating vehicle (``TrackBook``) by the
         end of the post-roll: a track of boxes it only half believed — lane dashes between
-        two cars read as a bicycle — raises no violation."""
+        two cars read as a bicycle — raises no violation. The vehicle is the hit's id, the id
+        it came from, and, for a car, bus or truck, the later ids continuing its chain, whose
+        first id is ``first`` (taken when the hit was queued: the hit's id may have ended since)."""
         ids = [hit.track_id] + ([hit.origin_track_id] if hit.origin_track_id is not None else [])
         memories = [m for i in ids if (m := self.book.tracks.get(i)) is not None]
-        return not memories or any(m.confirmed for m in memories)
+        if not memories or any(m.confirmed for m in memories):
+            return True
+        if hit.vehicle_class in TWO_WHEELERS and hit.violation_type is not ViolationType.WRONG_WAY:
+            return False
+        return any(m.confirmed for t, m in self.book.tracks.items() if self._first_id.get(t) == first)
 
     def _part_of_a_car(self, hit: RuleHit) -> bool:
         """Whether a two-wheeler judged for its lane was a part of a car, bus or truck: by the

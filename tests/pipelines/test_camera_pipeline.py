@@ -124,6 +124,48 @@ def test_a_vehicle_whose_id_changes_twice_gives_one_violation(name: str, cls: st
     assert [v.violation_type.value for v in found] == [rule], name
 
 
+class DoubtfulThenSureDetector(ScriptedDetector):
+    """Boxes whose confidence is low until ``sure_from``, then high."""
+
+    def __init__(self, boxes_at, sure_from: int) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(boxes_at, class_id=CLASSES.index("car"), track_confidence=0.5)
+        self._sure_from = sure_from
+
+    def detect(self, image: np.ndarray) -> Detections:
+        frame = self._frame
+        found = super().detect(image)
+        if len(found):
+            found.confidence[:] = 0.9 if frame >= self._sure_from else 0.45
+        return found
+
+
+@pytest.mark.parametrize(("name", "sure_from", "expected"), [
+    ("sure of the car only once it drives off, under its third id", 160, ["wrong_lane"]),
+    ("never sure of it", 10_000, []),
+])
+def test_a_car_the_detector_is_sure_of_only_under_a_later_id_gives_its_violation(
+        name: str, sure_from: int, expected: list[str]) -> None:
+    """A car standing in the motorbike lane, half out of the picture, is judged under its first
+    id long before the detector is sure of it; its id changes twice (the box jumps as it is cut
+    by the frame edge), and only the third id, driving off, is confirmed. The first ids' hits
+    are dropped as doubtful, and must not stand in for the third's: one violation."""
+    def boxes_at(frame: int) -> list[tuple[float, float, float, float]]:
+        for (first, last), x in zip(((0, 29), (33, 150), (154, 240)), (700, 770, 840)):
+            if first <= frame <= last:
+                y = 560 - max(0, frame - 160) * 2  # standing until frame 160, then driving up the lane
+                return [(x - 50, y - 100, x + 50, y)]
+        return []
+
+    pipeline = CameraPipeline(camera_id="C1", config=CONFIG, detector=DoubtfulThenSureDetector(boxes_at, sure_from),
+                              fps=25.0, options=PipelineOptions(rules=("wrong_lane",)))
+    image = np.zeros((720, 1280, 3), np.uint8)
+    frames = [VideoFrame(camera_id="C1", index=i, at=T0 + timedelta(seconds=i / 25), image=image) for i in range(260)]
+    ids: set[int] = set()
+    out = pipeline.process(frames, segment_start=T0, on_frame=lambda f, seen, p: ids.update(o.track_id for o in seen))
+    assert len(ids) == 3, name
+    assert [v.violation_type.value for v in (*out.violations, *pipeline.close())] == expected, name
+
+
 class ClassedDetector:
     """Boxes with their classes per frame: ``boxes_at(frame) → [(box, class name)]``."""
 
