@@ -455,6 +455,18 @@ class CameraPipeline:
             return False
         return any(m.confirmed for t, m in self.book.tracks.items() if self._first_id.get(t) == first)
 
+    def _later_in_chain(self, pending: _Pending) -> list[int]:
+        """The live ids of a car, bus or truck that began after the hit's id and continue its
+        chain (``TrackBook``: the same vehicle under later ids)."""
+        hit = pending.hit
+        if hit.vehicle_class in TWO_WHEELERS and hit.violation_type is not ViolationType.WRONG_WAY:
+            return []
+        mem = self.book.tracks.get(hit.track_id)
+        began = mem.first_frame if mem is not None else hit.frame_index
+        return [t for t, m in self.book.tracks.items()
+                if t not in (hit.track_id, hit.origin_track_id) and m.first_frame > began
+                and self._first_id.get(t) == pending.key[0]]
+
     def _part_of_a_car(self, hit: RuleHit) -> bool:
         """Whether a two-wheeler judged for its lane was a part of a car, bus or truck: by the
         end of the post-roll its track voted car, or a car track took its box over — began at
@@ -504,7 +516,16 @@ class CameraPipeline:
             start = min(owner, default=hit.frame_index + 1)  # before this id began: its earlier id
             owner |= {i: hit.origin_track_id for i in self.book.tracks[hit.origin_track_id].boxes if i < start}
         mine = {i: self.book.tracks[t].boxes[i] for i, t in owner.items()}  # the violating vehicle's boxes
-        plate = self._one_plate_one_vehicle(hit, self._read_plate(views, opened, hit.vehicle_class), mine)
+        read = self._read_plate(views, opened, hit.vehicle_class)
+        if read.text is None and (later := self._later_in_chain(pending)):
+            # the vehicle's later ids (confirmed through them: _confirmed) may have seen its plate
+            more = [v for t in later for v in self.book.views(t, self.book.tracks[t].first_frame)]
+            more_open = [v for t in later for v in self.book.open_views(t, self.book.tracks[t].first_frame)]
+            if more or more_open:
+                again = self._read_plate(sorted(views + more, key=lambda v: -v[0]),
+                                         sorted(opened + more_open, key=lambda v: -v[0]), hit.vehicle_class)
+                read = again if again.text is not None else read
+        plate = self._one_plate_one_vehicle(hit, read, mine)
         evidence_path = None
         if self.evidence_root is not None:
             first = hit.frame_index - int(self.options.pre_s * self.fps)

@@ -166,6 +166,39 @@ def test_a_car_the_detector_is_sure_of_only_under_a_later_id_gives_its_violation
     assert [v.violation_type.value for v in (*out.violations, *pipeline.close())] == expected, name
 
 
+class PlateInTheLightReader:
+    """Reads a plate only on a crop with something lit in it (the frames are black before)."""
+
+    def read(self, crops, *, vehicle_class=None, open_below=()):  # type: ignore[no-untyped-def]
+        from pipelines.plates import PlateRead
+        if any(float(c.mean()) > 100 for c in crops):
+            return PlateRead(text="68H-813.63", confidence=0.99, needs_review=False, crop=crops[0])
+        return PlateRead(text=None, confidence=None, needs_review=True, crop=crops[0])
+
+
+def test_a_violation_confirmed_through_a_later_id_reads_the_plate_that_id_saw() -> None:
+    """The car stands (the detector doubtful) under its first id, whose hit is judged at the end
+    of its post-roll, once the next id, driving off, is sure of it; only that id's views show the
+    plate."""
+    def boxes_at(frame: int) -> list[tuple[float, float, float, float]]:
+        for (first, last), x in zip(((0, 60), (64, 240)), (770, 840)):
+            if first <= frame <= last:
+                y = 560 - max(0, frame - 64) * 2
+                return [(x - 50, y - 100, x + 50, y)]
+        return []
+
+    pipeline = CameraPipeline(camera_id="C1", config=CONFIG, detector=DoubtfulThenSureDetector(boxes_at, 64),
+                              fps=25.0, options=PipelineOptions(rules=("wrong_lane",)),
+                              plate_reader=PlateInTheLightReader())  # type: ignore[arg-type]
+    dark, lit = np.zeros((720, 1280, 3), np.uint8), np.full((720, 1280, 3), 200, np.uint8)
+    frames = [VideoFrame(camera_id="C1", index=i, at=T0 + timedelta(seconds=i / 25), image=lit if i >= 64 else dark)
+              for i in range(260)]
+    out = pipeline.process(frames, segment_start=T0)
+    found = [*out.violations, *pipeline.close()]
+    assert [(v.violation_type.value, v.track_id, v.plate_text, v.plate_needs_review) for v in found] == [
+        ("wrong_lane", 1, "68H-813.63", False)]
+
+
 class ClassedDetector:
     """Boxes with their classes per frame: ``boxes_at(frame) → [(box, class name)]``."""
 
