@@ -16,10 +16,12 @@ Run: .venv/bin/python bench/bench_accuracy.py [--detector yolo|motion] [--second
 → prints, writes bench/results/accuracy_<detector>.json (``_seed<N>`` added for another seed
 than 9001: a second set of clips nothing was tuned on, to check the first set's figures)
 ``--add`` measures only the clips asked for (``--scenes``/``--conditions``) and adds them to
-that file: its clips of other scene × condition pairs stay (each clip row says when it was
+that file (``--out``: another one): its clips of other scene × condition pairs stay (each clip row says when it was
 measured, and on which code: ``bench.provenance.code_fingerprint``) and the summary is taken
 over all of them. Only for code that has not changed since the file's other clips were
-measured: clips of another fingerprint, or measured with uncommitted changes, are refused.
+measured: clips of another fingerprint, or measured with uncommitted changes, are refused. ``--renders DIR`` keeps the rendered clips
+there and takes them again on later runs (``bench.render_cache``: a round after a pipeline
+change then costs only the pipeline).
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ from pipelines.camera_pipeline import PipelineOptions  # noqa: E402
 from pipelines.counting import count_line  # noqa: E402
 from pipelines.truth_eval import TrackLog, load_truth, score  # noqa: E402
 from pipelines.video_job import process_file  # noqa: E402
-from simulator.clip import render_clip  # noqa: E402
+from bench.render_cache import cached_render, simulator_code  # noqa: E402
+from simulator.clip import DEFAULT_START  # noqa: E402
 from simulator.world import SimScene, load_sim_scene  # noqa: E402
 
 SCENES = ROOT / "data" / "scenes" / "sim"
@@ -86,12 +89,14 @@ TAIL_S = 8.0  # and after it: the start of the next
 
 def evaluate(clip_dir: Path, scene: SimScene, condition: str, seed: int, seconds: float, detector: str,
              evidence: Path, models: Path, detect_fps: float | None = None,
-             head_s: float = HEAD_S, tail_s: float = TAIL_S) -> dict:
-    """Render ``head_s + seconds + tail_s`` of ``scene`` under ``condition``, run the pipeline
-    through it and score the ``seconds`` after the head; returns the clip's results row."""
+             head_s: float = HEAD_S, tail_s: float = TAIL_S, renders: Path | None = None) -> dict:
+    """Render ``head_s + seconds + tail_s`` of ``scene`` under ``condition`` (or take it from
+    ``renders``: ``render_cache``), run the pipeline through it and score the ``seconds`` after
+    the head; returns the clip's results row."""
     sim_scene = variant(scene, condition)
-    clip = render_clip(sim_scene, seconds=head_s + seconds + tail_s, seed=seed, out_dir=clip_dir,
-                       name=f"{scene.name}_{condition}_{seed}")
+    clip, _ = cached_render(sim_scene, seconds=head_s + seconds + tail_s, seed=seed, start_utc=DEFAULT_START,
+                            name=f"{scene.name}_{condition}_{seed}", simulator=simulator_code(ROOT), cache=renders,
+                            fallback=clip_dir)
     fps = sim_scene.frame.fps
     window = (round(head_s * fps), round((head_s + seconds) * fps))
     log = TrackLog()
@@ -169,6 +174,10 @@ def main() -> None:
     parser.add_argument("--detect-fps", type=float, default=None, help="detection rate (default: every frame)")
     parser.add_argument("--add", action="store_true",
                         help="add these clips to the results file already there (the code must be unchanged since)")
+    parser.add_argument("--renders", type=Path, default=None,
+                        help="keep rendered clips here and reuse them on later runs (bench.render_cache)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="results file (default bench/results/accuracy_<detector>[_<N>fps][_seed<N>].json)")
     args = parser.parse_args()
     scenes = [load_sim_scene(p) for p in sorted(SCENES.glob("*.yaml"))
               if not args.scenes or p.stem in args.scenes.split(",")]
@@ -178,7 +187,8 @@ def main() -> None:
         for scene in scenes:
             for condition in args.conditions.split(","):
                 row = evaluate(Path(tmp) / "clips", scene, condition, args.seed, args.seconds, args.detector,
-                               Path(tmp) / "evidence", args.models, args.detect_fps, args.head, args.tail)
+                               Path(tmp) / "evidence", args.models, args.detect_fps, args.head, args.tail,
+                               renders=args.renders)
                 row["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
                 row["code"] = code
                 rows.append(row)
@@ -191,7 +201,7 @@ def main() -> None:
                     print("    ", line)
     suffix = (f"_{args.detect_fps:g}fps" if args.detect_fps else "") + (
         f"_seed{args.seed}" if args.seed != DEFAULT_SEED else "")
-    out = ROOT / "bench" / "results" / f"accuracy_{args.detector}{suffix}.json"
+    out = args.out or ROOT / "bench" / "results" / f"accuracy_{args.detector}{suffix}.json"
     if args.add:
         rows = added_clips(out, rows, settings={"seconds_per_clip": args.seconds, "head_s": args.head,
                                                 "tail_s": args.tail}, code=code)
